@@ -1,0 +1,65 @@
+# profile_merge: a PostgreSQL extension in C++ (PGXS build).
+#
+#   make demo    install missing packages, build, install, tell the story in psql
+#   make test    the same set-up, then every suite; ends with "N passed, M failed"
+#   make && sudo make install    the ordinary way, into an existing PostgreSQL
+#
+# `demo`, `test` and `deps` must work before pg_config exists (a fresh Debian
+# machine), so the PGXS include below is guarded.
+
+EXTENSION  = profile_merge
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" profile_merge.control)
+
+MODULE_big = profile_merge
+CORE_OBJS  = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp)))
+PG_OBJS    = $(patsubst %.cpp,%.o,$(sort $(wildcard src/pg/*.cpp)))
+OBJS       = $(CORE_OBJS) $(PG_OBJS)
+DATA       = $(sort $(wildcard src/sql/profile_merge--*.sql))
+PGFILEDESC = "profile_merge - identity resolution inside PostgreSQL"
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -Isrc
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -fexceptions
+SHLIB_LINK  = -lphonenumber -licuuc -lstdc++
+
+# Debian's server is built with LLVM JIT, and PGXS would try to emit bitcode
+# for every source with clang. JIT inlining of our C++ buys nothing (the hot
+# work is in libphonenumber and SPI), so bitcode is switched off on purpose.
+override with_llvm := no
+
+# Rebuild objects when a header they include changes.
+override autodepend := yes
+
+EXTRA_CLEAN = build results regression.diffs regression.out tmp_check
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) $(shell command -v pg_config 2>/dev/null))
+
+ifneq ($(PG_CONFIG),)
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# src/core is compiled without the server's include path: a Postgres header
+# included there cannot be found, so the core stays free of Postgres.
+$(CORE_OBJS): override CPPFLAGS := -Isrc -DPM_BUILDING_CORE $(shell pkg-config --cflags icu-uc 2>/dev/null)
+else
+all install installcheck:
+	@echo "pg_config not found: run 'make deps' first (or 'make test' / 'make demo', which do)"; exit 1
+endif
+
+.PHONY: deps test demo unit bench-normalize
+
+deps:
+	bash scripts/install-deps.sh
+
+test: deps
+	$(MAKE) all
+	bash scripts/run-tests.sh
+
+demo: deps
+	$(MAKE) all
+	bash scripts/demo.sh
+
+unit: deps
+	bash scripts/unit-tests.sh

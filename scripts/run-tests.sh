@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Every suite: GoogleTest unit tests of the core, the pg_regress suites in
+# sql/ against a throwaway cluster, and the shell tests in test/sh/ (each
+# gets the same cluster). Ends with "N passed, M failed"; non-zero exit on
+# any failure. Called by `make test` after the build.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/cluster.sh
+mkdir -p build
+passed=0
+failed=0
+
+section() { printf '\n== %s\n' "$*"; }
+
+section "unit tests (GoogleTest)"
+mkdir -p build/cmake
+rm -f build/unit.xml
+bash scripts/unit-tests.sh
+if [ -f build/unit.xml ]; then
+  total=$(grep -m1 -o '<testsuites tests="[0-9]*"' build/unit.xml | grep -o '[0-9]*$')
+  fails=$(grep -m1 -o '<testsuites tests="[0-9]*" failures="[0-9]*"' build/unit.xml | grep -o '[0-9]*$')
+  passed=$((passed + total - fails)); failed=$((failed + fails))
+else
+  echo "unit tests did not build or run"; failed=$((failed + 1))
+fi
+
+section "install"
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo make install >build/install.log 2>&1 || { cat build/install.log; echo "0 passed, 1 failed"; exit 1; }
+
+section "pg_regress"
+pm_cluster_start || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+make installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" >build/regress.log 2>&1
+sed -n '/^test \|^     \|^ok \|^not ok /p' build/regress.log
+ok=$(grep -cE '\.\.\. ok' build/regress.log)
+bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' build/regress.log)
+passed=$((passed + ok)); failed=$((failed + bad))
+if [ "$bad" -gt 0 ] && [ -f regression.diffs ]; then head -200 regression.diffs; fi
+if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then cat build/regress.log; failed=$((failed + 1)); fi
+
+section "shell tests (test/sh)"
+for t in test/sh/*.sh; do
+  [ -e "$t" ] || continue
+  if bash "$t" >"build/$(basename "$t" .sh).log" 2>&1; then
+    echo "ok      $t"; passed=$((passed + 1))
+  else
+    echo "FAILED  $t (log follows)"; tail -40 "build/$(basename "$t" .sh).log"; failed=$((failed + 1))
+  fi
+done
+
+pm_cluster_stop
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

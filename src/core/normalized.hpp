@@ -1,0 +1,33 @@
+#pragma once
+#include "core/no_postgres.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace pm::core {
+
+// The result of a normalizer: either a canonical value or the reason the raw
+// input was refused. A value type rather than an exception because the try_*
+// SQL functions and the event trigger treat bad input as an ordinary case.
+struct Normalized {
+    std::string value;
+    std::string error;
+
+    bool ok() const { return error.empty(); }
+
+    static Normalized success(std::string v) { return {std::move(v), {}}; }
+    static Normalized failure(std::string reason) { return {{}, std::move(reason)}; }
+};
+
+namespace detail {
+
+// Input hygiene shared by the normalizers (defined in email.cpp): checks that
+// `raw` is well-formed UTF-8, strips surrounding white space (ASCII and
+// Unicode spaces such as U+00A0 and U+3000, plus U+200B and U+FEFF) and
+// refuses control characters (C0, DEL, C1) that remain. On success *trimmed
+// views into `raw`; on failure *reason says what is wrong.
+bool clean_input(std::string_view raw, std::string_view* trimmed, std::string* reason);
+
+}  // namespace detail
+
+}  // namespace pm::core

@@ -1,0 +1,38 @@
+#pragma once
+#include "core/no_postgres.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/normalized.hpp"
+
+namespace pm::core {
+
+enum class PhoneAccept { Valid, Possible };
+
+// E.164 form of a phone number typed by a person. `region` is an ISO 3166
+// two-letter code (any case) used for numbers written without "+"; it must
+// be one libphonenumber supports.
+Normalized normalize_phone(std::string_view raw, std::string_view region,
+                           PhoneAccept accept = PhoneAccept::Valid);
+
+struct PhoneInfo {
+    bool parsed = false;           // false: nothing else is meaningful
+    std::string e164;
+    bool is_valid = false;
+    bool is_possible = false;
+    std::string region;            // region the number belongs to ("" if unknown)
+    int country_code = 0;
+    std::string number_type;       // "mobile", "fixed_line", ... lower case
+    std::string national_format;
+    std::string international_format;
+};
+
+// Never fails: unparseable input gives parsed = false, is_possible = false.
+PhoneInfo phone_info(std::string_view raw, std::string_view region);
+
+// The upper-case form of a region code libphonenumber supports, or nothing.
+std::optional<std::string> canonical_region(std::string_view region);
+
+}  // namespace pm::core

@@ -1,0 +1,136 @@
+#pragma once
+#include "core/no_postgres.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/kind.hpp"
+
+// The resolution rules of DESIGN.md section 4 as a pure function: an event and
+// the few profiles it touches in, a decision (what to write) out. No I/O here;
+// the Postgres layer loads the inputs and applies the decision.
+namespace pm::core {
+
+using ProfileId = std::int64_t;
+
+// Stands for the profile this event creates, before it has a real id.
+inline constexpr ProfileId kNewProfile = 0;
+
+struct Policy {
+    std::vector<Kind> identify_by;
+    bool merges = false;
+    std::vector<Kind> may_override;
+    std::vector<Kind> accepts;
+
+    bool accepts_kind(Kind k) const;
+    bool may_override_kind(Kind k) const;
+};
+
+// An active profile as loaded (and locked) by the Postgres layer.
+struct Profile {
+    ProfileId id = kNewProfile;
+    std::int64_t created_at = 0;  // microseconds; only compared
+    std::optional<std::string> external_id, email, phone;
+
+    const std::optional<std::string>& value(Kind k) const;
+    std::optional<std::string>& value(Kind k);
+};
+
+enum class Validity {
+    Usable,   // normalized, accepted, not blocked
+    Invalid,  // the normalizer refused it (reason in `reason`)
+    Blocked,  // listed in blocked_values
+};
+
+// One identifier the event carries (absent ones are simply not listed).
+struct EventIdentifier {
+    Kind kind = Kind::Email;      // ExternalId, Email or Phone
+    std::string raw;              // as typed
+    std::string value;            // normalized; empty when Invalid
+    Validity validity = Validity::Usable;
+    std::string reason;           // why Invalid
+    std::optional<ProfileId> owner;  // the active profile holding `value`
+};
+
+struct Event {
+    Policy policy;
+    std::vector<EventIdentifier> identifiers;  // at most one per kind
+
+    // The profile_hint: `hint_given` with the raw id; `hint_profile` is the
+    // active survivor it leads to, or nothing when it names no profile of
+    // this account.
+    bool hint_given = false;
+    ProfileId hint_raw = 0;
+    std::optional<ProfileId> hint_profile;
+
+    std::optional<bool> sms_consent, email_consent;
+    bool has_properties = false;  // a non-empty JSON object to merge in
+};
+
+// The profiles the event touches, by id: every owner and the hint profile.
+using ProfileMap = std::map<ProfileId, Profile>;
+
+enum class Outcome { Rejected, Merged, Conflict, Created, Updated, Matched };
+std::string_view outcome_name(Outcome o);
+
+enum class Action { Attached, Overridden, Merged, Conflict, Invalid, Blocked, Ignored };
+std::string_view action_name(Action a);
+
+struct DetailEntry {
+    Action action;
+    std::string kind;   // a kind name, or "properties"
+    std::optional<std::string> value;
+    std::optional<ProfileId> other_profile;
+    std::string reason;                    // optional extra key
+    std::optional<std::string> old_value;  // for overridden
+    int merge_index = -1;                  // into Decision::merges, for merged
+};
+
+// A new identifier row to claim through the unique index.
+struct Attach {
+    Kind kind;
+    std::string value;
+    ProfileId profile;  // final owner (may be kNewProfile)
+};
+
+// A value replaced under may_override: its row is detached.
+struct Detach {
+    Kind kind;
+    std::string value;
+    ProfileId profile;
+};
+
+// `merged` becomes a tombstone of `survivor`; applied in order.
+struct Merge {
+    ProfileId survivor;
+    ProfileId merged;
+};
+
+struct ConsentRecord {
+    Kind kind;  // Email -> channel 'email', Phone -> channel 'sms'
+    std::string value;
+    bool subscribed;
+    std::optional<ProfileId> profile;  // who holds the value after the event
+};
+
+struct Decision {
+    Outcome outcome = Outcome::Rejected;
+    bool create_profile = false;
+    std::optional<ProfileId> subject;     // the event's final active profile
+    std::vector<Attach> attaches;         // sorted by (kind, value)
+    std::vector<Detach> detaches;
+    std::vector<Merge> merges;
+    std::vector<ConsentRecord> consents;
+    std::vector<DetailEntry> detail;
+    // Final identifier columns of every touched profile that is still active
+    // and changed (including a created one), to be written back.
+    std::vector<Profile> changed_profiles;
+    bool apply_properties = false;        // merge event properties into subject
+};
+
+Decision decide(const Event& event, const ProfileMap& profiles);
+
+}  // namespace pm::core

@@ -1,0 +1,106 @@
+#include "pg/event_row.hpp"
+
+namespace pm::pg {
+
+std::optional<std::string> trimmed_or_absent(std::string_view s) {
+    auto is_space_at = [&](size_t i, bool from_end) -> size_t {
+        // Returns the byte length of a white-space character at i (or ending at i).
+        static const std::string_view unicode_spaces[] = {"\xC2\xA0", "\xE2\x80\x8B", "\xE3\x80\x80",
+                                                          "\xEF\xBB\xBF"};
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;
+        for (std::string_view u : unicode_spaces) {
+            if (!from_end && s.substr(i, u.size()) == u) return u.size();
+            if (from_end && i + 1 >= u.size() && s.substr(i + 1 - u.size(), u.size()) == u) return u.size();
+        }
+        return 0;
+    };
+    size_t begin = 0, end = s.size();
+    while (begin < end) {
+        size_t n = is_space_at(begin, false);
+        if (!n) break;
+        begin += n;
+    }
+    while (end > begin) {
+        size_t n = is_space_at(end - 1, true);
+        if (!n) break;
+        end -= n;
+    }
+    if (begin >= end) return std::nullopt;
+    return std::string(s.substr(begin, end - begin));
+}
+
+TriggerRow::TriggerRow(TriggerData* trigdata)
+    : trigdata_(trigdata), tuple_(trigdata->tg_trigtuple), desc_(trigdata->tg_relation->rd_att) {}
+
+int TriggerRow::attnum(const char* column) const {
+    int n = pg_call([&] { return SPI_fnumber(desc_, column); });
+    if (n <= 0) throw SqlError(ERRCODE_UNDEFINED_COLUMN, std::string("column \"") + column + "\" is missing");
+    return n;
+}
+
+Datum TriggerRow::datum(const char* column, bool* isnull) const {
+    int n = attnum(column);
+    return pg_call([&] { return heap_getattr(tuple_, n, desc_, isnull); });
+}
+
+std::optional<std::int64_t> TriggerRow::int8(const char* column) const {
+    bool isnull;
+    Datum d = datum(column, &isnull);
+    if (isnull) return std::nullopt;
+    return DatumGetInt64(d);
+}
+
+std::optional<bool> TriggerRow::boolean(const char* column) const {
+    bool isnull;
+    Datum d = datum(column, &isnull);
+    if (isnull) return std::nullopt;
+    return DatumGetBool(d);
+}
+
+std::optional<std::string> TriggerRow::raw_text(const char* column) const {
+    bool isnull;
+    Datum d = datum(column, &isnull);
+    if (isnull) return std::nullopt;
+    return std::string(text_view(d));
+}
+
+std::optional<std::string> TriggerRow::text(const char* column) const {
+    bool isnull;
+    Datum d = datum(column, &isnull);
+    if (isnull) return std::nullopt;
+    return trimmed_or_absent(text_view(d));
+}
+
+void TriggerRow::set(const char* column, Datum value, bool isnull) {
+    columns_.push_back(attnum(column));
+    values_.push_back(value);
+    nulls_.push_back(isnull);
+}
+
+void TriggerRow::set_text(const char* column, const std::optional<std::string>& value) {
+    if (value) set(column, text_datum(*value), false);
+    else set(column, 0, true);
+}
+
+void TriggerRow::set_int8(const char* column, const std::optional<std::int64_t>& value) {
+    set(column, value ? Int64GetDatum(*value) : 0, !value);
+}
+
+void TriggerRow::set_jsonb(const char* column, const std::string& json) {
+    Datum d = pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
+    set(column, d, false);
+}
+
+Datum TriggerRow::apply() {
+    std::vector<bool> nulls = nulls_;
+    return pg_call([&] {
+        bool* isnull = static_cast<bool*>(palloc(sizeof(bool) * (nulls.size() + 1)));
+        for (size_t i = 0; i < nulls.size(); ++i) isnull[i] = nulls[i];
+        HeapTuple t = heap_modify_tuple_by_cols(tuple_, desc_, static_cast<int>(columns_.size()),
+                                                columns_.data(), values_.data(), isnull);
+        return PointerGetDatum(t);
+    });
+}
+
+}  // namespace pm::pg

@@ -1,0 +1,193 @@
+#include "pg/resolver.hpp"
+
+#include "pg/normalizer_cache.hpp"
+#include "pg/policy.hpp"
+#include "pg/settings.hpp"
+
+#include "core/email.hpp"
+#include "core/phone.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace pm::pg {
+
+namespace {
+
+using core::Kind;
+using core::ProfileId;
+
+int event_consent_depth = 0;
+
+class ConsentNesting {
+public:
+    ConsentNesting() { ++event_consent_depth; }
+    ~ConsentNesting() { --event_consent_depth; }
+};
+
+// Concurrent sessions can change an owner between our read and our lock;
+// each retry re-reads under the locks already held, so a handful suffice.
+constexpr int kMaxAttempts = 50;
+
+constexpr size_t kMaxExternalId = 255;
+
+core::Normalized normalize_external_id(const std::string& raw) {
+    if (raw.size() > kMaxExternalId)
+        return core::Normalized::failure("external_id longer than " + std::to_string(kMaxExternalId) +
+                                         " bytes");
+    for (unsigned char c : raw)
+        if (c < 0x20 || c == 0x7f) return core::Normalized::failure("external_id contains a control character");
+    return core::Normalized::success(raw);
+}
+
+std::optional<std::string> value_of(const core::Event& e, Kind k) {
+    for (const auto& id : e.identifiers)
+        if (id.kind == k && id.validity == core::Validity::Usable) return id.value;
+    return std::nullopt;
+}
+
+// The owners the event's values had when read, written into the event.
+// Returns the profiles to lock.
+std::vector<ProfileId> read_owners(Store& store, core::Event& event) {
+    std::vector<Owner> owners = store.find_owners(value_of(event, Kind::ExternalId),
+                                                  value_of(event, Kind::Email),
+                                                  value_of(event, Kind::Phone));
+    std::vector<ProfileId> ids;
+    for (auto& id : event.identifiers) {
+        id.owner.reset();
+        for (const Owner& o : owners)
+            if (o.kind == id.kind && o.value == id.value && id.validity == core::Validity::Usable) {
+                id.owner = o.profile;
+                ids.push_back(o.profile);
+            }
+    }
+    return ids;
+}
+
+// True when every owner read before locking still holds its value and is
+// active, and the hint's survivor is still active.
+bool still_current(const core::Event& event, const core::ProfileMap& profiles) {
+    for (const auto& id : event.identifiers) {
+        if (!id.owner) continue;
+        auto it = profiles.find(*id.owner);
+        if (it == profiles.end() || it->second.value(id.kind) != id.value) return false;
+    }
+    return !event.hint_profile || profiles.count(*event.hint_profile);
+}
+
+}  // namespace
+
+bool inserting_event_consents() { return event_consent_depth > 0; }
+
+core::EventIdentifier classify_identifier(std::int64_t account, const core::Policy& policy,
+                                          Kind kind, const std::string& raw,
+                                          const std::optional<std::string>& region,
+                                          std::optional<std::string>* normalized) {
+    core::EventIdentifier id;
+    id.kind = kind;
+    id.raw = raw;
+    core::Normalized n;
+    switch (kind) {
+        case Kind::Email: n = core::normalize_email(raw); break;
+        case Kind::Phone: {
+            std::optional<std::string> r = region ? core::canonical_region(*region)
+                                                  : std::optional<std::string>(default_region());
+            n = r ? cached_normalize_phone(raw, *r, phone_accept())
+                  : core::Normalized::failure("unknown region \"" + shorten(*region) + "\"");
+            break;
+        }
+        default: n = normalize_external_id(raw); break;
+    }
+    if (!n.ok()) {
+        id.validity = core::Validity::Invalid;
+        id.reason = n.error;
+        id.raw = shorten(raw, 256);
+        return id;
+    }
+    *normalized = n.value;
+    id.value = std::move(n.value);
+    if (policy.accepts_kind(kind) && is_blocked(account, kind, id.value))
+        id.validity = core::Validity::Blocked;
+    return id;
+}
+
+Resolution resolve_event(EventRequest& req) {
+    Store store(req.account);
+    core::Event& event = req.event;
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        // Read, then lock in id order, then check nothing moved meanwhile.
+        std::vector<ProfileId> to_lock = read_owners(store, event);
+        event.hint_profile.reset();
+        if (event.hint_given && event.policy.accepts_kind(Kind::Profile)) {
+            event.hint_profile = store.resolve(event.hint_raw);
+            if (event.hint_profile) to_lock.push_back(*event.hint_profile);
+        }
+        core::ProfileMap profiles;
+        for (LockedProfile& lp : store.lock(to_lock))
+            if (lp.active) profiles[lp.profile.id] = std::move(lp.profile);
+        if (!still_current(event, profiles)) continue;
+
+        core::Decision d = core::decide(event, profiles);
+
+        // Claim new values first, in (kind, value) order: the only step that
+        // can find a concurrent transaction in the way, undone if it does.
+        ProfileId created = core::kNewProfile;
+        auto real = [&](ProfileId id) { return id == core::kNewProfile ? created : id; };
+        if (d.create_profile) {
+            auto it = std::find_if(d.changed_profiles.begin(), d.changed_profiles.end(),
+                                   [](const core::Profile& p) { return p.id == core::kNewProfile; });
+            created = store.create_profile(*it, d.apply_properties ? req.properties : 0);
+        }
+        std::vector<std::int64_t> claimed;
+        bool lost_race = false;
+        for (const core::Attach& a : d.attaches) {
+            auto row = store.claim(a.kind, a.value, real(a.profile), req.source, req.event_id);
+            if (!row) {
+                lost_race = true;
+                break;
+            }
+            claimed.push_back(*row);
+        }
+        if (lost_race) {
+            store.unclaim(claimed);
+            if (d.create_profile) store.delete_profile(created);
+            continue;
+        }
+
+        for (const core::Detach& x : d.detaches)
+            store.detach(x.kind, x.value, x.profile, "overridden", req.event_id);
+        Resolution r;
+        for (const core::Merge& m : d.merges)
+            r.merge_ids.push_back(store.merge(m.survivor, m.merged, req.event_id,
+                                              "event from source " + req.source));
+        r.outcome = d.outcome;
+        if (d.subject && *d.subject != core::kNewProfile) {
+            const Datum properties = d.apply_properties ? req.properties : 0;
+            auto changed = std::find_if(d.changed_profiles.begin(), d.changed_profiles.end(),
+                                        [&](const core::Profile& p) { return p.id == *d.subject; });
+            if (changed != d.changed_profiles.end() || properties) {
+                const core::Profile& columns =
+                    changed != d.changed_profiles.end() ? *changed : profiles.at(*d.subject);
+                if (store.update_profile(columns, properties) && r.outcome == core::Outcome::Matched)
+                    r.outcome = core::Outcome::Updated;
+            }
+        }
+        {
+            ConsentNesting nesting;
+            for (const core::ConsentRecord& c : d.consents)
+                store.record_consent(c.kind, c.value, c.subscribed, req.source, "event",
+                                     req.occurred_at, req.event_id,
+                                     c.profile ? std::optional<ProfileId>(real(*c.profile)) : std::nullopt);
+        }
+        if (d.subject) r.profile = real(*d.subject);
+        r.detail = std::move(d.detail);
+        for (core::DetailEntry& e : r.detail)
+            if (e.other_profile) e.other_profile = real(*e.other_profile);
+        return r;
+    }
+    throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE,
+                   "could not resolve the event: its profiles kept changing under concurrent updates",
+                   {}, "Retry the transaction.");
+}
+
+}  // namespace pm::pg

@@ -1,0 +1,292 @@
+#include "pg/store.hpp"
+
+#include <algorithm>
+
+namespace pm::pg {
+
+Param optional_int8(const std::optional<std::int64_t>& v) {
+    return v ? Param::int8(*v) : Param::null();
+}
+
+namespace {
+
+Param kind_param(Kind k) { return Param::text(core::kind_name(k)); }
+
+Param jsonb_or_empty(Datum properties) {
+    static Datum empty = 0;
+    if (properties) return Param::datum(properties);
+    if (!empty)
+        empty = pg_call([] {
+            MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+            Datum d = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+            MemoryContextSwitchTo(old);
+            return d;
+        });
+    return Param::datum(empty);
+}
+
+Plan find_owners_plan(
+    "SELECT kind, value, profile_id FROM identifiers"
+    " WHERE account_id = $1 AND detached_at IS NULL"
+    "   AND ((kind = 'external_id' AND value = $2) OR (kind = 'email' AND value = $3)"
+    "     OR (kind = 'phone' AND value = $4))",
+    {"bigint", "text", "text", "text"});
+
+Plan merged_into_plan(
+    "SELECT merged_into FROM profiles WHERE account_id = $1 AND profile_id = $2",
+    {"bigint", "bigint"});
+
+Plan lock_plan(
+    "SELECT profile_id, external_id, email, phone, merged_into IS NULL,"
+    "       (extract(epoch FROM created_at) * 1000000)::bigint"
+    "  FROM profiles WHERE account_id = $1 AND profile_id = ANY ($2)"
+    " ORDER BY profile_id FOR UPDATE",
+    {"bigint", "bigint[]"});
+
+Plan create_plan(
+    "INSERT INTO profiles (account_id, external_id, email, phone, properties)"
+    " VALUES ($1, $2, $3, $4, $5) RETURNING profile_id",
+    {"bigint", "text", "text", "text", "jsonb"});
+
+Plan delete_profile_plan("DELETE FROM profiles WHERE account_id = $1 AND profile_id = $2",
+                         {"bigint", "bigint"});
+
+Plan claim_plan(
+    "INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id)"
+    " VALUES ($1, $2, $3, $4, $5, $6)"
+    " ON CONFLICT (account_id, kind, value) WHERE detached_at IS NULL DO NOTHING"
+    " RETURNING identifier_id",
+    {"bigint", "text", "text", "bigint", "text", "bigint"});
+
+Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_id = ANY ($2)",
+                  {"bigint", "bigint[]"});
+
+Plan detach_plan(
+    "UPDATE identifiers SET detached_at = now(), detach_reason = $5, detached_by_event = $6"
+    " WHERE account_id = $1 AND kind = $2 AND value = $3 AND profile_id = $4"
+    "   AND detached_at IS NULL",
+    {"bigint", "text", "text", "bigint", "text", "bigint"});
+
+Plan merge_snapshot_plan(
+    "SELECT profile_id,"
+    "       jsonb_build_object('external_id', external_id, 'email', email, 'phone', phone,"
+    "                          'properties', properties, 'updated_at', updated_at),"
+    "       external_id, email, phone, properties,"
+    "       nextval(pg_get_serial_sequence('profile_merge.merges', 'merge_id'))"
+    "  FROM profiles WHERE account_id = $1 AND profile_id IN ($2, $3)",
+    {"bigint", "bigint", "bigint"});
+
+Plan move_out_plan(
+    "UPDATE identifiers SET detached_at = now(), detach_reason = 'merged', detached_by_event = $3"
+    " WHERE account_id = $1 AND profile_id = $2 AND detached_at IS NULL"
+    " RETURNING identifier_id, kind, value, source, event_id",
+    {"bigint", "bigint", "bigint"});
+
+Plan move_in_plan(
+    "INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id, merge_id)"
+    " SELECT $1, k, v, $2, s, e, $3"
+    "   FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[]) AS m(k, v, s, e)"
+    " RETURNING identifier_id",
+    {"bigint", "bigint", "bigint", "text[]", "text[]", "text[]", "bigint[]"});
+
+Plan log_merge_plan(
+    "INSERT INTO merges (merge_id, account_id, survivor_id, merged_id, event_id, reason,"
+    "                    survivor_before, merged_before, moved_identifiers, added_identifiers)"
+    " VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9, $10)",
+    {"bigint", "bigint", "bigint", "bigint", "bigint", "text", "jsonb", "jsonb", "bigint[]",
+     "bigint[]"});
+
+Plan absorb_plan(
+    "UPDATE profiles SET external_id = coalesce(external_id, $3), email = coalesce(email, $4),"
+    "       phone = coalesce(phone, $5), properties = $6 || properties, updated_at = now()"
+    " WHERE account_id = $1 AND profile_id = $2",
+    {"bigint", "bigint", "text", "text", "text", "jsonb"});
+
+Plan tombstone_plan(
+    "UPDATE profiles SET merged_into = $3, external_id = NULL, email = NULL, phone = NULL,"
+    "       updated_at = now()"
+    " WHERE account_id = $1 AND profile_id = $2",
+    {"bigint", "bigint", "bigint"});
+
+Plan update_profile_plan(
+    "UPDATE profiles SET external_id = $3, email = $4, phone = $5,"
+    "       properties = properties || $6, updated_at = now()"
+    " WHERE account_id = $1 AND profile_id = $2"
+    "   AND ((external_id, email, phone) IS DISTINCT FROM ($3, $4, $5)"
+    "        OR properties || $6 <> properties)",
+    {"bigint", "bigint", "text", "text", "text", "jsonb"});
+
+Plan consent_plan(
+    "INSERT INTO consents (account_id, channel, value, status, source, method, recorded_at,"
+    "                      event_id, profile_id)"
+    " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now()), $8, $9)",
+    {"bigint", "text", "text", "text", "text", "text", "timestamptz", "bigint", "bigint"});
+
+// A text[] / bigint[] datum built from C++ values.
+Datum text_array(const std::vector<std::string>& items, const std::vector<bool>& nulls = {}) {
+    std::vector<Datum> elems(items.size());
+    std::vector<bool> isnull(items.size(), false);
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (!nulls.empty() && nulls[i]) isnull[i] = true;
+        else elems[i] = text_datum(items[i]);
+    }
+    return pg_call([&] {
+        int dims[1] = {static_cast<int>(elems.size())};
+        int lbs[1] = {1};
+        bool* n = static_cast<bool*>(palloc(sizeof(bool) * (elems.size() + 1)));
+        for (size_t i = 0; i < elems.size(); ++i) n[i] = isnull[i];
+        return PointerGetDatum(construct_md_array(elems.data(), n, 1, dims, lbs, TEXTOID, -1,
+                                                  false, TYPALIGN_INT));
+    });
+}
+
+Datum int8_array(const std::vector<std::int64_t>& items, const std::vector<bool>& nulls = {}) {
+    std::vector<Datum> elems(items.size());
+    for (size_t i = 0; i < items.size(); ++i) elems[i] = Int64GetDatum(items[i]);
+    return pg_call([&] {
+        int dims[1] = {static_cast<int>(elems.size())};
+        int lbs[1] = {1};
+        bool* n = static_cast<bool*>(palloc(sizeof(bool) * (elems.size() + 1)));
+        for (size_t i = 0; i < elems.size(); ++i) n[i] = !nulls.empty() && nulls[i];
+        return PointerGetDatum(construct_md_array(elems.data(), n, 1, dims, lbs, INT8OID, 8,
+                                                  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    });
+}
+
+}  // namespace
+
+std::vector<Owner> Store::find_owners(const std::optional<std::string>& external_id,
+                                      const std::optional<std::string>& email,
+                                      const std::optional<std::string>& phone) {
+    Rows rows = find_owners_plan.run({Param::int8(account_), Param::text(external_id),
+                                      Param::text(email), Param::text(phone)});
+    std::vector<Owner> owners;
+    for (std::uint64_t i = 0; i < rows.size(); ++i)
+        owners.push_back({*core::parse_kind(*rows.text(i, 0)), *rows.text(i, 1), rows.int8(i, 2)});
+    return owners;
+}
+
+std::optional<ProfileId> Store::resolve(ProfileId id) {
+    // Chains are short (each merge adds one link); the bound only guards
+    // against a corrupted cycle.
+    for (int hops = 0; hops < 10000; ++hops) {
+        Rows rows = merged_into_plan.run({Param::int8(account_), Param::int8(id)});
+        if (rows.empty()) return std::nullopt;
+        if (rows.is_null(0, 0)) return id;
+        id = rows.int8(0, 0);
+    }
+    throw SqlError(ERRCODE_DATA_CORRUPTED, "merged_into chain of profile " + std::to_string(id) +
+                                               " does not end");
+}
+
+std::vector<LockedProfile> Store::lock(std::vector<ProfileId> ids) {
+    std::vector<LockedProfile> out;
+    if (ids.empty()) return out;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    Rows rows = lock_plan.run({Param::int8(account_), Param::datum(int8_array(ids))});
+    for (std::uint64_t i = 0; i < rows.size(); ++i) {
+        LockedProfile lp;
+        lp.profile.id = rows.int8(i, 0);
+        lp.profile.external_id = rows.text(i, 1);
+        lp.profile.email = rows.text(i, 2);
+        lp.profile.phone = rows.text(i, 3);
+        lp.active = rows.boolean(i, 4);
+        lp.profile.created_at = rows.int8(i, 5);
+        out.push_back(std::move(lp));
+    }
+    return out;
+}
+
+ProfileId Store::create_profile(const core::Profile& c, Datum properties) {
+    Rows rows = create_plan.run({Param::int8(account_), Param::text(c.external_id),
+                                 Param::text(c.email), Param::text(c.phone),
+                                 jsonb_or_empty(properties)});
+    return rows.int8(0, 0);
+}
+
+void Store::delete_profile(ProfileId id) {
+    delete_profile_plan.run({Param::int8(account_), Param::int8(id)});
+}
+
+std::optional<std::int64_t> Store::claim(Kind kind, const std::string& value, ProfileId profile,
+                                         const std::string& source,
+                                         std::optional<std::int64_t> event_id) {
+    Rows rows = claim_plan.run({Param::int8(account_), kind_param(kind), Param::text(value),
+                                Param::int8(profile), Param::text(source), optional_int8(event_id)});
+    if (rows.empty()) return std::nullopt;
+    return rows.int8(0, 0);
+}
+
+void Store::unclaim(const std::vector<std::int64_t>& ids) {
+    if (ids.empty()) return;
+    unclaim_plan.run({Param::int8(account_), Param::datum(int8_array(ids))});
+}
+
+void Store::detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
+                   std::optional<std::int64_t> event_id) {
+    detach_plan.run({Param::int8(account_), kind_param(kind), Param::text(value),
+                     Param::int8(profile), Param::text(reason), optional_int8(event_id)});
+}
+
+std::int64_t Store::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
+                          const std::string& reason) {
+    Rows snap = merge_snapshot_plan.run(
+        {Param::int8(account_), Param::int8(survivor), Param::int8(merged)});
+    if (snap.size() != 2)
+        throw SqlError(ERRCODE_INTERNAL_ERROR, "profiles to merge not found");
+    const std::uint64_t s = snap.int8(0, 0) == survivor ? 0 : 1, m = 1 - s;
+    const Datum survivor_before = snap.datum(s, 1), merged_before = snap.datum(m, 1);
+    const auto m_external_id = snap.text(m, 2), m_email = snap.text(m, 3), m_phone = snap.text(m, 4);
+    const Datum m_properties = snap.datum(m, 5);
+    const std::int64_t merge_id = snap.int8(0, 6) ? std::max(snap.int8(0, 6), snap.int8(1, 6)) : 0;
+
+    Rows out = move_out_plan.run({Param::int8(account_), Param::int8(merged), optional_int8(event_id)});
+    std::vector<std::int64_t> moved, event_ids;
+    std::vector<std::string> kinds, values, sources;
+    std::vector<bool> source_null, event_null;
+    for (std::uint64_t i = 0; i < out.size(); ++i) {
+        moved.push_back(out.int8(i, 0));
+        kinds.push_back(*out.text(i, 1));
+        values.push_back(*out.text(i, 2));
+        auto src = out.text(i, 3);
+        sources.push_back(src.value_or(""));
+        source_null.push_back(!src);
+        event_ids.push_back(out.int8(i, 4));
+        event_null.push_back(out.is_null(i, 4));
+    }
+    std::vector<std::int64_t> added;
+    if (!moved.empty()) {
+        Rows in = move_in_plan.run({Param::int8(account_), Param::int8(survivor), Param::int8(merge_id),
+                                    Param::datum(text_array(kinds)), Param::datum(text_array(values)),
+                                    Param::datum(text_array(sources, source_null)),
+                                    Param::datum(int8_array(event_ids, event_null))});
+        for (std::uint64_t i = 0; i < in.size(); ++i) added.push_back(in.int8(i, 0));
+    }
+    tombstone_plan.run({Param::int8(account_), Param::int8(merged), Param::int8(survivor)});
+    absorb_plan.run({Param::int8(account_), Param::int8(survivor), Param::text(m_external_id),
+                     Param::text(m_email), Param::text(m_phone), Param::datum(m_properties)});
+    log_merge_plan.run({Param::int8(account_), Param::int8(merge_id), Param::int8(survivor),
+                        Param::int8(merged), optional_int8(event_id), Param::text(reason),
+                        Param::datum(survivor_before), Param::datum(merged_before),
+                        Param::datum(int8_array(moved)), Param::datum(int8_array(added))});
+    return merge_id;
+}
+
+bool Store::update_profile(const core::Profile& c, Datum properties) {
+    update_profile_plan.run({Param::int8(account_), Param::int8(c.id), Param::text(c.external_id),
+                             Param::text(c.email), Param::text(c.phone), jsonb_or_empty(properties)});
+    return SPI_processed > 0;
+}
+
+void Store::record_consent(Kind kind, const std::string& value, bool subscribed,
+                           const std::string& source, const char* method, Datum recorded_at,
+                           std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
+    consent_plan.run({Param::int8(account_), Param::text(kind == Kind::Phone ? "sms" : "email"),
+                      Param::text(value), Param::text(subscribed ? "subscribed" : "unsubscribed"),
+                      Param::text(source), Param::text(method),
+                      recorded_at ? Param::datum(recorded_at) : Param::null(),
+                      optional_int8(event_id), optional_int8(profile)});
+}
+
+}  // namespace pm::pg

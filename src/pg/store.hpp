@@ -1,0 +1,86 @@
+// Reads and writes of profiles, identifiers, merges and consents for one
+// account, through cached plans. Every statement filters on the account
+// (DESIGN.md section 8). Must be used inside an SpiScope.
+//
+// Locking convention (DESIGN.md section 6): a profile's identifier rows are
+// only changed by a transaction holding that profile's row lock, and profile
+// rows are locked in id order. New values are claimed through the unique
+// index on attached identifiers.
+#pragma once
+
+#include "core/rules.hpp"
+#include "pg/spi.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pm::pg {
+
+using core::Kind;
+using core::ProfileId;
+
+struct Owner {
+    Kind kind;
+    std::string value;
+    ProfileId profile;
+};
+
+struct LockedProfile {
+    core::Profile profile;
+    bool active = false;
+};
+
+class Store {
+public:
+    explicit Store(std::int64_t account) : account_(account) {}
+
+    // Active owners of the given values (absent values are skipped).
+    std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
+                                   const std::optional<std::string>& email,
+                                   const std::optional<std::string>& phone);
+
+    // The active survivor `id` leads to through merged_into, or nothing when
+    // no profile of this account has that id.
+    std::optional<ProfileId> resolve(ProfileId id);
+
+    // Locks the rows FOR UPDATE in id order and returns them (a profile of
+    // another account or a missing one is simply absent).
+    std::vector<LockedProfile> lock(std::vector<ProfileId> ids);
+
+    // Inserts a profile holding `columns`, with `properties` (jsonb datum or
+    // 0 for '{}'); returns its id.
+    ProfileId create_profile(const core::Profile& columns, Datum properties);
+    void delete_profile(ProfileId id);
+
+    // Claims an attached (kind, value) for `profile`. Nothing when another
+    // transaction holds it (after waiting for it to finish).
+    std::optional<std::int64_t> claim(Kind kind, const std::string& value, ProfileId profile,
+                                      const std::string& source, std::optional<std::int64_t> event_id);
+    void unclaim(const std::vector<std::int64_t>& identifier_ids);
+
+    void detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
+                std::optional<std::int64_t> event_id);
+
+    // Makes `merged` a tombstone of `survivor`: moves its identifiers,
+    // combines properties (survivor's keys win), fills the survivor's empty
+    // identifier columns, and logs a merges row. Returns the merge_id.
+    std::int64_t merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
+                       const std::string& reason);
+
+    // Writes identifier columns and merges `properties` (jsonb or 0) into
+    // the profile; true when the row changed.
+    bool update_profile(const core::Profile& columns, Datum properties);
+
+    void record_consent(Kind kind, const std::string& value, bool subscribed,
+                        const std::string& source, const char* method, Datum recorded_at,
+                        std::optional<std::int64_t> event_id, std::optional<ProfileId> profile);
+
+private:
+    std::int64_t account_;
+};
+
+Param optional_int8(const std::optional<std::int64_t>& v);
+
+}  // namespace pm::pg
