@@ -67,13 +67,17 @@ Plan detach_plan(
     "   AND detached_at IS NULL",
     {"bigint", "text", "text", "bigint", "text", "bigint"});
 
+// One row: the merge's id and both profiles as they were (for unmerge).
 Plan merge_snapshot_plan(
-    "SELECT profile_id,"
-    "       jsonb_build_object('external_id', external_id, 'email', email, 'phone', phone,"
-    "                          'properties', properties, 'updated_at', updated_at),"
-    "       external_id, email, phone, properties,"
-    "       nextval(pg_get_serial_sequence('profile_merge.merges', 'merge_id'))"
-    "  FROM profiles WHERE account_id = $1 AND profile_id IN ($2, $3)",
+    "SELECT nextval('profile_merge.merges_merge_id_seq'), s.before, m.before,"
+    "       m.external_id, m.email, m.phone, m.properties"
+    "  FROM (SELECT jsonb_build_object('external_id', external_id, 'email', email, 'phone', phone,"
+    "                                  'properties', properties, 'updated_at', updated_at) AS before"
+    "          FROM profiles WHERE account_id = $1 AND profile_id = $2) s,"
+    "       (SELECT jsonb_build_object('external_id', external_id, 'email', email, 'phone', phone,"
+    "                                  'properties', properties, 'updated_at', updated_at) AS before,"
+    "               external_id, email, phone, properties"
+    "          FROM profiles WHERE account_id = $1 AND profile_id = $3) m",
     {"bigint", "bigint", "bigint"});
 
 Plan move_out_plan(
@@ -233,13 +237,11 @@ std::int64_t Store::merge(ProfileId survivor, ProfileId merged, std::optional<st
                           const std::string& reason) {
     Rows snap = merge_snapshot_plan.run(
         {Param::int8(account_), Param::int8(survivor), Param::int8(merged)});
-    if (snap.size() != 2)
-        throw SqlError(ERRCODE_INTERNAL_ERROR, "profiles to merge not found");
-    const std::uint64_t s = snap.int8(0, 0) == survivor ? 0 : 1, m = 1 - s;
-    const Datum survivor_before = snap.datum(s, 1), merged_before = snap.datum(m, 1);
-    const auto m_external_id = snap.text(m, 2), m_email = snap.text(m, 3), m_phone = snap.text(m, 4);
-    const Datum m_properties = snap.datum(m, 5);
-    const std::int64_t merge_id = snap.int8(0, 6) ? std::max(snap.int8(0, 6), snap.int8(1, 6)) : 0;
+    if (snap.size() != 1) throw SqlError(ERRCODE_INTERNAL_ERROR, "profiles to merge not found");
+    const std::int64_t merge_id = snap.int8(0, 0);
+    const Datum survivor_before = snap.datum(0, 1), merged_before = snap.datum(0, 2);
+    const auto m_external_id = snap.text(0, 3), m_email = snap.text(0, 4), m_phone = snap.text(0, 5);
+    const Datum m_properties = snap.datum(0, 6);
 
     Rows out = move_out_plan.run({Param::int8(account_), Param::int8(merged), optional_int8(event_id)});
     std::vector<std::int64_t> moved, event_ids;
