@@ -64,7 +64,8 @@ Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_
 Plan detach_plan(
     "UPDATE identifiers SET detached_at = now(), detach_reason = $5, detached_by_event = $6"
     " WHERE account_id = $1 AND kind = $2 AND value = $3 AND profile_id = $4"
-    "   AND detached_at IS NULL",
+    "   AND detached_at IS NULL"
+    " RETURNING identifier_id",
     {"bigint", "text", "text", "bigint", "text", "bigint"});
 
 // One row: the merge's id and both profiles as they were (for unmerge).
@@ -234,7 +235,7 @@ void Store::detach(Kind kind, const std::string& value, ProfileId profile, const
 }
 
 std::int64_t Store::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
-                          const std::string& reason) {
+                          const std::string& reason, const std::vector<Kind>& forced) {
     Rows snap = merge_snapshot_plan.run(
         {Param::int8(account_), Param::int8(survivor), Param::int8(merged)});
     if (snap.size() != 1) throw SqlError(ERRCODE_INTERNAL_ERROR, "profiles to merge not found");
@@ -243,8 +244,19 @@ std::int64_t Store::merge(ProfileId survivor, ProfileId merged, std::optional<st
     const auto m_external_id = snap.text(0, 3), m_email = snap.text(0, 4), m_phone = snap.text(0, 5);
     const Datum m_properties = snap.datum(0, 6);
 
-    Rows out = move_out_plan.run({Param::int8(account_), Param::int8(merged), optional_int8(event_id)});
+    // Forced away: detached, listed as moved (unmerge restores them), and
+    // not copied to the survivor nor filled into its columns.
     std::vector<std::int64_t> moved, event_ids;
+    std::optional<std::string> m_value[3] = {m_external_id, m_email, m_phone};
+    for (Kind k : forced) {
+        const size_t slot = k == Kind::ExternalId ? 0 : k == Kind::Email ? 1 : 2;
+        Rows r = detach_plan.run({Param::int8(account_), kind_param(k), Param::text(m_value[slot]),
+                                  Param::int8(merged), Param::text("forced"), optional_int8(event_id)});
+        for (std::uint64_t i = 0; i < r.size(); ++i) moved.push_back(r.int8(i, 0));
+        m_value[slot].reset();
+    }
+
+    Rows out = move_out_plan.run({Param::int8(account_), Param::int8(merged), optional_int8(event_id)});
     std::vector<std::string> kinds, values, sources;
     std::vector<bool> source_null, event_null;
     for (std::uint64_t i = 0; i < out.size(); ++i) {
@@ -258,7 +270,7 @@ std::int64_t Store::merge(ProfileId survivor, ProfileId merged, std::optional<st
         event_null.push_back(out.is_null(i, 4));
     }
     std::vector<std::int64_t> added;
-    if (!moved.empty()) {
+    if (!kinds.empty()) {
         Rows in = move_in_plan.run({Param::int8(account_), Param::int8(survivor), Param::int8(merge_id),
                                     Param::datum(text_array(kinds)), Param::datum(text_array(values)),
                                     Param::datum(text_array(sources, source_null)),
@@ -266,8 +278,8 @@ std::int64_t Store::merge(ProfileId survivor, ProfileId merged, std::optional<st
         for (std::uint64_t i = 0; i < in.size(); ++i) added.push_back(in.int8(i, 0));
     }
     tombstone_plan.run({Param::int8(account_), Param::int8(merged), Param::int8(survivor)});
-    absorb_plan.run({Param::int8(account_), Param::int8(survivor), Param::text(m_external_id),
-                     Param::text(m_email), Param::text(m_phone), Param::datum(m_properties)});
+    absorb_plan.run({Param::int8(account_), Param::int8(survivor), Param::text(m_value[0]),
+                     Param::text(m_value[1]), Param::text(m_value[2]), Param::datum(m_properties)});
     log_merge_plan.run({Param::int8(account_), Param::int8(merge_id), Param::int8(survivor),
                         Param::int8(merged), optional_int8(event_id), Param::text(reason),
                         Param::datum(survivor_before), Param::datum(merged_before),

@@ -66,8 +66,10 @@ public:
     // Makes `merged` a tombstone of `survivor`: moves its identifiers,
     // combines properties (survivor's keys win), fills the survivor's empty
     // identifier columns, and logs a merges row. Returns the merge_id.
+    // `forced` kinds (a forced manual merge) are detached from the merged
+    // profile first instead of moving; unmerge gives them back.
     std::int64_t merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
-                       const std::string& reason);
+                       const std::string& reason, const std::vector<Kind>& forced = {});
 
     // Writes identifier columns and merges `properties` (jsonb or 0) into
     // the profile; true when the row changed.
