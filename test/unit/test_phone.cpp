@@ -4,6 +4,8 @@
 // the numbers are libphonenumber's example numbers or well-known fictitious
 // ranges (NANP 555-01xx, Ofcom's 020 7946 0xxx).
 #include <gtest/gtest.h>
+#include <phonenumbers/logger.h>
+#include <phonenumbers/phonenumberutil.h>
 
 #include <ostream>
 #include <string>
@@ -272,8 +274,12 @@ TEST(PhoneInfo, AgreesWithNormalizePhone) {
             EXPECT_TRUE(info.is_possible);
             EXPECT_EQ(info.e164, r.value);
         }
-        if (!info.is_valid) EXPECT_FALSE(r.ok()) << r.value;
-        if (!info.parsed) EXPECT_FALSE(info.is_possible);
+        if (!info.is_valid) {
+            EXPECT_FALSE(r.ok()) << r.value;
+        }
+        if (!info.parsed) {
+            EXPECT_FALSE(info.is_possible);
+        }
     }
 }
 
@@ -399,6 +405,14 @@ TEST(PhoneLogging, WritesNothingToStdout) {
         (void)phone_info(c.raw, c.region);
     }
     (void)canonical_region("zz");
+    // Whatever logger is installed after the first call must stay silent even
+    // at the most verbose level, on a path that logs a warning.
+    i18n::phonenumbers::Logger* logger = i18n::phonenumbers::Logger::mutable_logger_impl();
+    ASSERT_NE(logger, nullptr);
+    const int level = logger->level();
+    logger->set_level(i18n::phonenumbers::LOG_DEBUG);
+    (void)i18n::phonenumbers::PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion("XX");
+    logger->set_level(level);
     EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
 }
 
