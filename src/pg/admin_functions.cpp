@@ -37,7 +37,7 @@ PM_FUNCTION(pm_merge_profiles) {
     std::int64_t merge_id = 0;
     {
         SpiScope spi;
-        Store store(account);
+        SpiStore store(account);
         for (int attempt = 0;; ++attempt) {
             const ProfileId pa = active_profile(store, account, a), pb = active_profile(store, account, b);
             if (pa == pb)

@@ -52,12 +52,12 @@ PM_FUNCTION(pm_consents_resolve) {
         req.source = source;
         req.event.policy = *policy;
         req.event.identifiers.push_back(std::move(id));
-        Resolution r = resolve_event(req);
+        SpiStore store(req.account);
+        Resolution r = resolve_event(req, store);
         profile = r.profile;
         if (!profile) {
             // The source may not create profiles for this kind (or the value
             // is blocked): the consent still belongs to whoever holds it.
-            Store store(*account);
             auto owners = kind == Kind::Phone ? store.find_owners(std::nullopt, std::nullopt, normalized)
                                               : store.find_owners(std::nullopt, normalized, std::nullopt);
             if (!owners.empty()) profile = owners.front().profile;

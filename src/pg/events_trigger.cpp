@@ -93,7 +93,8 @@ PM_FUNCTION(pm_events_resolve) {
         req.properties = usable_properties(row, &notes);
         req.event.has_properties = req.properties != 0;
 
-        result = resolve_event(req);
+        SpiStore store(req.account);
+        result = resolve_event(req, store);
     }
 
     result.detail.insert(result.detail.end(), notes.begin(), notes.end());

@@ -111,8 +111,7 @@ core::EventIdentifier classify_identifier(std::int64_t account, const core::Poli
     return id;
 }
 
-Resolution resolve_event(EventRequest& req) {
-    Store store(req.account);
+Resolution resolve_event(EventRequest& req, Store& store) {
     core::Event& event = req.event;
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         // Read, then lock in id order, then check nothing moved meanwhile.

@@ -29,8 +29,8 @@ struct Resolution {
     std::vector<std::int64_t> merge_ids;
 };
 
-// Must run inside an SpiScope.
-Resolution resolve_event(EventRequest& request);
+// Must run inside an SpiScope; `store` works on request.account.
+Resolution resolve_event(EventRequest& request, Store& store);
 
 // The normalized identifier of `kind` for an event (phones in `region`),
 // classified as the rules need it: usable, invalid with its reason, or

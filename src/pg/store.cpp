@@ -160,7 +160,7 @@ Datum int8_array(const std::vector<std::int64_t>& items, const std::vector<bool>
 
 }  // namespace
 
-std::vector<Owner> Store::find_owners(const std::optional<std::string>& external_id,
+std::vector<Owner> SpiStore::find_owners(const std::optional<std::string>& external_id,
                                       const std::optional<std::string>& email,
                                       const std::optional<std::string>& phone) {
     Rows rows = find_owners_plan.run({Param::int8(account_), Param::text(external_id),
@@ -171,7 +171,7 @@ std::vector<Owner> Store::find_owners(const std::optional<std::string>& external
     return owners;
 }
 
-std::optional<ProfileId> Store::resolve(ProfileId id) {
+std::optional<ProfileId> SpiStore::resolve(ProfileId id) {
     // Chains are short (each merge adds one link); the bound only guards
     // against a corrupted cycle.
     for (int hops = 0; hops < 10000; ++hops) {
@@ -184,7 +184,7 @@ std::optional<ProfileId> Store::resolve(ProfileId id) {
                                                " does not end");
 }
 
-std::vector<LockedProfile> Store::lock(std::vector<ProfileId> ids) {
+std::vector<LockedProfile> SpiStore::lock(std::vector<ProfileId> ids) {
     std::vector<LockedProfile> out;
     if (ids.empty()) return out;
     std::sort(ids.begin(), ids.end());
@@ -203,18 +203,18 @@ std::vector<LockedProfile> Store::lock(std::vector<ProfileId> ids) {
     return out;
 }
 
-ProfileId Store::create_profile(const core::Profile& c, Datum properties) {
+ProfileId SpiStore::create_profile(const core::Profile& c, Datum properties) {
     Rows rows = create_plan.run({Param::int8(account_), Param::text(c.external_id),
                                  Param::text(c.email), Param::text(c.phone),
                                  jsonb_or_empty(properties)});
     return rows.int8(0, 0);
 }
 
-void Store::delete_profile(ProfileId id) {
+void SpiStore::delete_profile(ProfileId id) {
     delete_profile_plan.run({Param::int8(account_), Param::int8(id)});
 }
 
-std::optional<std::int64_t> Store::claim(Kind kind, const std::string& value, ProfileId profile,
+std::optional<std::int64_t> SpiStore::claim(Kind kind, const std::string& value, ProfileId profile,
                                          const std::string& source,
                                          std::optional<std::int64_t> event_id) {
     Rows rows = claim_plan.run({Param::int8(account_), kind_param(kind), Param::text(value),
@@ -223,19 +223,19 @@ std::optional<std::int64_t> Store::claim(Kind kind, const std::string& value, Pr
     return rows.int8(0, 0);
 }
 
-void Store::unclaim(const std::vector<std::int64_t>& ids) {
+void SpiStore::unclaim(const std::vector<std::int64_t>& ids) {
     if (ids.empty()) return;
     unclaim_plan.run({Param::int8(account_), Param::datum(int8_array(ids))});
 }
 
-void Store::detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
+void SpiStore::detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
                    std::optional<std::int64_t> event_id) {
     detach_plan.run({Param::int8(account_), kind_param(kind), Param::text(value),
                      Param::int8(profile), Param::text(reason), optional_int8(event_id)});
 }
 
-std::int64_t Store::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
-                          const std::string& reason, const std::vector<Kind>& forced) {
+std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
+                             const std::string& reason, const std::vector<Kind>& forced) {
     Rows snap = merge_snapshot_plan.run(
         {Param::int8(account_), Param::int8(survivor), Param::int8(merged)});
     if (snap.size() != 1) throw SqlError(ERRCODE_INTERNAL_ERROR, "profiles to merge not found");
@@ -259,7 +259,13 @@ std::int64_t Store::merge(ProfileId survivor, ProfileId merged, std::optional<st
     Rows out = move_out_plan.run({Param::int8(account_), Param::int8(merged), optional_int8(event_id)});
     std::vector<std::string> kinds, values, sources;
     std::vector<bool> source_null, event_null;
-    for (std::uint64_t i = 0; i < out.size(); ++i) {
+    // Copies are made in identifier id order, whatever order the UPDATE
+    // returned, so ids are the same as the bulk path's.
+    std::vector<std::uint64_t> order(out.size());
+    for (std::uint64_t i = 0; i < out.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::uint64_t a, std::uint64_t b) { return out.int8(a, 0) < out.int8(b, 0); });
+    for (std::uint64_t i : order) {
         moved.push_back(out.int8(i, 0));
         kinds.push_back(*out.text(i, 1));
         values.push_back(*out.text(i, 2));
@@ -287,13 +293,13 @@ std::int64_t Store::merge(ProfileId survivor, ProfileId merged, std::optional<st
     return merge_id;
 }
 
-bool Store::update_profile(const core::Profile& c, Datum properties) {
+bool SpiStore::update_profile(const core::Profile& c, Datum properties) {
     update_profile_plan.run({Param::int8(account_), Param::int8(c.id), Param::text(c.external_id),
                              Param::text(c.email), Param::text(c.phone), jsonb_or_empty(properties)});
     return SPI_processed > 0;
 }
 
-void Store::record_consent(Kind kind, const std::string& value, bool subscribed,
+void SpiStore::record_consent(Kind kind, const std::string& value, bool subscribed,
                            const std::string& source, const char* method, Datum recorded_at,
                            std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
     consent_plan.run({Param::int8(account_), Param::text(kind == Kind::Phone ? "sms" : "email"),

@@ -32,52 +32,86 @@ struct LockedProfile {
     bool active = false;
 };
 
+// What the rules need to read and write. SpiStore works on the tables
+// through cached plans (the triggers); MemoryStore works on an in-memory copy
+// and writes in bulk at the end (profile_merge.ingest). resolve_event runs
+// the same code against either, so both give the same results.
 class Store {
 public:
-    explicit Store(std::int64_t account) : account_(account) {}
+    virtual ~Store() = default;
 
     // Active owners of the given values (absent values are skipped).
-    std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
-                                   const std::optional<std::string>& email,
-                                   const std::optional<std::string>& phone);
+    virtual std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
+                                           const std::optional<std::string>& email,
+                                           const std::optional<std::string>& phone) = 0;
 
     // The active survivor `id` leads to through merged_into, or nothing when
     // no profile of this account has that id.
-    std::optional<ProfileId> resolve(ProfileId id);
+    virtual std::optional<ProfileId> resolve(ProfileId id) = 0;
 
     // Locks the rows FOR UPDATE in id order and returns them (a profile of
     // another account or a missing one is simply absent).
-    std::vector<LockedProfile> lock(std::vector<ProfileId> ids);
+    virtual std::vector<LockedProfile> lock(std::vector<ProfileId> ids) = 0;
 
     // Inserts a profile holding `columns`, with `properties` (jsonb datum or
     // 0 for '{}'); returns its id.
-    ProfileId create_profile(const core::Profile& columns, Datum properties);
-    void delete_profile(ProfileId id);
+    virtual ProfileId create_profile(const core::Profile& columns, Datum properties) = 0;
+    virtual void delete_profile(ProfileId id) = 0;
 
     // Claims an attached (kind, value) for `profile`. Nothing when another
     // transaction holds it (after waiting for it to finish).
-    std::optional<std::int64_t> claim(Kind kind, const std::string& value, ProfileId profile,
-                                      const std::string& source, std::optional<std::int64_t> event_id);
-    void unclaim(const std::vector<std::int64_t>& identifier_ids);
+    virtual std::optional<std::int64_t> claim(Kind kind, const std::string& value, ProfileId profile,
+                                              const std::string& source,
+                                              std::optional<std::int64_t> event_id) = 0;
+    virtual void unclaim(const std::vector<std::int64_t>& identifier_ids) = 0;
 
-    void detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
-                std::optional<std::int64_t> event_id);
+    virtual void detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
+                        std::optional<std::int64_t> event_id) = 0;
 
-    // Makes `merged` a tombstone of `survivor`: moves its identifiers,
-    // combines properties (survivor's keys win), fills the survivor's empty
-    // identifier columns, and logs a merges row. Returns the merge_id.
-    // `forced` kinds (a forced manual merge) are detached from the merged
-    // profile first instead of moving; unmerge gives them back.
-    std::int64_t merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
-                       const std::string& reason, const std::vector<Kind>& forced = {});
+    // Makes `merged` a tombstone of `survivor`: moves its identifiers (in
+    // identifier id order), combines properties (survivor's keys win), fills
+    // the survivor's empty identifier columns, and logs a merges row. Returns
+    // the merge_id. `forced` kinds (a forced manual merge) are detached from
+    // the merged profile first instead of moving; unmerge gives them back.
+    virtual std::int64_t merge(ProfileId survivor, ProfileId merged,
+                               std::optional<std::int64_t> event_id, const std::string& reason,
+                               const std::vector<Kind>& forced = {}) = 0;
 
     // Writes identifier columns and merges `properties` (jsonb or 0) into
     // the profile; true when the row changed.
-    bool update_profile(const core::Profile& columns, Datum properties);
+    virtual bool update_profile(const core::Profile& columns, Datum properties) = 0;
 
+    virtual void record_consent(Kind kind, const std::string& value, bool subscribed,
+                                const std::string& source, const char* method, Datum recorded_at,
+                                std::optional<std::int64_t> event_id,
+                                std::optional<ProfileId> profile) = 0;
+};
+
+// The tables, for one account, through cached SPI plans.
+class SpiStore final : public Store {
+public:
+    explicit SpiStore(std::int64_t account) : account_(account) {}
+
+    std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
+                                   const std::optional<std::string>& email,
+                                   const std::optional<std::string>& phone) override;
+    std::optional<ProfileId> resolve(ProfileId id) override;
+    std::vector<LockedProfile> lock(std::vector<ProfileId> ids) override;
+    ProfileId create_profile(const core::Profile& columns, Datum properties) override;
+    void delete_profile(ProfileId id) override;
+    std::optional<std::int64_t> claim(Kind kind, const std::string& value, ProfileId profile,
+                                      const std::string& source,
+                                      std::optional<std::int64_t> event_id) override;
+    void unclaim(const std::vector<std::int64_t>& identifier_ids) override;
+    void detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
+                std::optional<std::int64_t> event_id) override;
+    std::int64_t merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
+                       const std::string& reason, const std::vector<Kind>& forced = {}) override;
+    bool update_profile(const core::Profile& columns, Datum properties) override;
     void record_consent(Kind kind, const std::string& value, bool subscribed,
                         const std::string& source, const char* method, Datum recorded_at,
-                        std::optional<std::int64_t> event_id, std::optional<ProfileId> profile);
+                        std::optional<std::int64_t> event_id,
+                        std::optional<ProfileId> profile) override;
 
 private:
     std::int64_t account_;
