@@ -69,7 +69,7 @@ public:
             return std::move(d_);
         }
         const auto order = processing_order(event_.policy);
-        choose_subject(order);
+        choose_subject();
         for (Kind k : order)
             if (const Usable* u = find_usable(k)) resolve_identifier(*u);
         record_consents();
@@ -125,20 +125,24 @@ private:
         return id;
     }
 
-    // Step 3.
-    void choose_subject(const std::vector<Kind>& order) {
-        auto first = std::find_if(order.begin(), order.end(),
+    // Step 3. Only kinds in identify_by choose the subject; a kind the
+    // source merely accepts is attached (or conflicts) in step 4.
+    void choose_subject() {
+        const std::vector<Kind>& identify_by = event_.policy.identify_by;
+        auto first = std::find_if(identify_by.begin(), identify_by.end(),
                                   [&](Kind k) { return find_usable(k) != nullptr; });
-        const Usable& lead = *find_usable(*first);
-        if (lead.owner) {
-            subject_ = *lead.owner;
-            return;
-        }
-        for (auto it = std::next(first); it != order.end(); ++it) {
-            const Usable* u = find_usable(*it);
-            if (u && u->owner && !work_.at(*u->owner).value(lead.kind)) {
-                subject_ = *u->owner;
+        if (first != identify_by.end()) {
+            const Usable& lead = *find_usable(*first);
+            if (lead.owner) {
+                subject_ = *lead.owner;
                 return;
+            }
+            for (auto it = std::next(first); it != identify_by.end(); ++it) {
+                const Usable* u = find_usable(*it);
+                if (u && u->owner && !work_.at(*u->owner).value(lead.kind)) {
+                    subject_ = *u->owner;
+                    return;
+                }
             }
         }
         subject_ = kNewProfile;

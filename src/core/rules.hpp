@@ -96,7 +96,9 @@ struct Attach {
     ProfileId profile;  // final owner (may be kNewProfile)
 };
 
-// A value replaced under may_override: its row is detached.
+// A value replaced under may_override: its row is detached. Applied after
+// the merges (the value may have reached the subject through one of them),
+// so it is found by value; `profile` is the holder when it was decided.
 struct Detach {
     Kind kind;
     std::string value;

@@ -452,6 +452,42 @@ TEST(RulesSubject, FirstKindUnownedFallsBackToOwnerOfLaterIdentifier) {
     EXPECT_EQ(changed(d), V{P(2, {}, kAna, kPhoneA)}) << describe(d);
 }
 
+TEST(RulesSubject, AcceptedKindOutsideIdentifyByNeverChoosesTheSubject) {
+    // An SMS-only account's api: identifies by phone alone but accepts email.
+    // The number is new, the email is Ana's: step 3 looks only at
+    // identify_by, so a new profile holds the number, and the email (not a
+    // merging source) is a conflict with Ana's profile.
+    Policy sms_only = make_policy({kPhone}, false, {}, {kPhone, kEmail});
+    ProfileMap ps = profiles({prof(1, 100, {}, kAna, {})});
+    Decision d = run(Ev(sms_only).email(kAna).phone(kPhoneA), ps);
+    EXPECT_TRUE(d.create_profile) << describe(d);
+    EXPECT_EQ(d.subject, std::optional<ProfileId>(kNewProfile)) << describe(d);
+    EXPECT_EQ(attaches(d), V{A(kPhone, kPhoneA, kNewProfile)}) << describe(d);
+    EXPECT_TRUE(detail_is(d, {W(Action::Attached, kPhone, kPhoneA), W(Action::Conflict, kEmail, kAna, 1)}));
+    EXPECT_EQ(oname(d.outcome), "conflict") << describe(d);
+}
+
+TEST(RulesSubject, OnlyAcceptedKindsOutsideIdentifyByMakeANewProfile) {
+    Policy sms_only = make_policy({kPhone}, false, {}, {kPhone, kEmail});
+    Decision d = run(Ev(sms_only).email(kBob), profiles({}));
+    EXPECT_TRUE(d.create_profile) << describe(d);
+    EXPECT_EQ(attaches(d), V{A(kEmail, kBob, kNewProfile)}) << describe(d);
+    EXPECT_EQ(oname(d.outcome), "created") << describe(d);
+}
+
+TEST(RulesOverride, ValueThatArrivedByAMergeInTheSameEventIsDetached) {
+    // api: hint names Carla's email profile (older); the external id is held
+    // by her phone profile, which merges in and brings its phone; then the
+    // event's new phone replaces it. The detach names the merged value, which
+    // the Postgres layer finds wherever the merge put it.
+    ProfileMap ps = profiles({prof(1, 100, {}, kAna, {}), prof(2, 200, kCust1, {}, kPhoneA)});
+    Decision d = run(Ev(api()).hint(1).ext(kCust1).email(kAna).phone(kPhoneB), ps);
+    EXPECT_EQ(merges(d), V{M(1, 2)}) << describe(d);
+    EXPECT_EQ(detaches(d), V{D(kPhone, kPhoneA, 1)}) << describe(d);
+    EXPECT_EQ(attaches(d), V{A(kPhone, kPhoneB, 1)}) << describe(d);
+    EXPECT_EQ(changed(d), V{P(1, kCust1, kAna, kPhoneB)}) << describe(d);
+}
+
 TEST(RulesSubject, LaterOwnerHoldingAValueOfTheFirstKindIsSkipped) {
     // External id is new. The email's owner (1) already has another external
     // id, so it cannot be the subject; the phone's owner (2) has none.
