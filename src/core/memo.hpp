@@ -25,6 +25,14 @@ public:
         return insert(key, compute());
     }
 
+    bool contains(const std::string& key) const {
+        return current_.count(key) > 0 || old_.count(key) > 0;
+    }
+
+    void put(const std::string& key, Value v) {
+        if (!current_.count(key)) insert(key, std::move(v));
+    }
+
     void clear() {
         current_.clear();
         old_.clear();

@@ -5,6 +5,7 @@
 #include "pg/settings.hpp"
 
 #include "core/email.hpp"
+#include "core/external_id.hpp"
 #include "core/phone.hpp"
 
 #include <algorithm>
@@ -28,17 +29,6 @@ public:
 // Concurrent sessions can change an owner between our read and our lock;
 // each retry re-reads under the locks already held, so a handful suffice.
 constexpr int kMaxAttempts = 50;
-
-constexpr size_t kMaxExternalId = 255;
-
-core::Normalized normalize_external_id(const std::string& raw) {
-    if (raw.size() > kMaxExternalId)
-        return core::Normalized::failure("external_id longer than " + std::to_string(kMaxExternalId) +
-                                         " bytes");
-    for (unsigned char c : raw)
-        if (c < 0x20 || c == 0x7f) return core::Normalized::failure("external_id contains a control character");
-    return core::Normalized::success(raw);
-}
 
 std::optional<std::string> value_of(const core::Event& e, Kind k) {
     for (const auto& id : e.identifiers)
@@ -96,12 +86,12 @@ core::EventIdentifier classify_identifier(std::int64_t account, const core::Poli
                   : core::Normalized::failure("unknown region \"" + shorten(*region) + "\"");
             break;
         }
-        default: n = normalize_external_id(raw); break;
+        default: n = core::normalize_external_id(raw); break;
     }
     if (!n.ok()) {
         id.validity = core::Validity::Invalid;
         id.reason = n.error;
-        id.raw = shorten(raw, 256);
+        id.raw = truncated(raw, 256);
         return id;
     }
     *normalized = n.value;
@@ -153,12 +143,14 @@ Resolution resolve_event(EventRequest& req, Store& store) {
             continue;
         }
 
-        for (const core::Detach& x : d.detaches)
-            store.detach(x.kind, x.value, x.profile, "overridden", req.event_id);
+        // Merges before overrides: a value replaced in this event may have
+        // come with a merged profile, and is detached wherever it now is.
         Resolution r;
         for (const core::Merge& m : d.merges)
             r.merge_ids.push_back(store.merge(m.survivor, m.merged, req.event_id,
                                               "event from source " + req.source));
+        for (const core::Detach& x : d.detaches)
+            store.detach(x.kind, x.value, "overridden", req.event_id);
         r.outcome = d.outcome;
         if (d.subject && *d.subject != core::kNewProfile) {
             const Datum properties = d.apply_properties ? req.properties : 0;

@@ -1,5 +1,7 @@
 #include "pg/store.hpp"
 
+#include "pg/arrays.hpp"
+
 #include <algorithm>
 
 namespace pm::pg {
@@ -62,11 +64,10 @@ Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_
                   {"bigint", "bigint[]"});
 
 Plan detach_plan(
-    "UPDATE identifiers SET detached_at = now(), detach_reason = $5, detached_by_event = $6"
-    " WHERE account_id = $1 AND kind = $2 AND value = $3 AND profile_id = $4"
-    "   AND detached_at IS NULL"
+    "UPDATE identifiers SET detached_at = now(), detach_reason = $4, detached_by_event = $5"
+    " WHERE account_id = $1 AND kind = $2 AND value = $3 AND detached_at IS NULL"
     " RETURNING identifier_id",
-    {"bigint", "text", "text", "bigint", "text", "bigint"});
+    {"bigint", "text", "text", "text", "bigint"});
 
 // One row: the merge's id and both profiles as they were (for unmerge).
 Plan merge_snapshot_plan(
@@ -126,37 +127,6 @@ Plan consent_plan(
     "                      event_id, profile_id)"
     " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now()), $8, $9)",
     {"bigint", "text", "text", "text", "text", "text", "timestamptz", "bigint", "bigint"});
-
-// A text[] / bigint[] datum built from C++ values.
-Datum text_array(const std::vector<std::string>& items, const std::vector<bool>& nulls = {}) {
-    std::vector<Datum> elems(items.size());
-    std::vector<bool> isnull(items.size(), false);
-    for (size_t i = 0; i < items.size(); ++i) {
-        if (!nulls.empty() && nulls[i]) isnull[i] = true;
-        else elems[i] = text_datum(items[i]);
-    }
-    return pg_call([&] {
-        int dims[1] = {static_cast<int>(elems.size())};
-        int lbs[1] = {1};
-        bool* n = static_cast<bool*>(palloc(sizeof(bool) * (elems.size() + 1)));
-        for (size_t i = 0; i < elems.size(); ++i) n[i] = isnull[i];
-        return PointerGetDatum(construct_md_array(elems.data(), n, 1, dims, lbs, TEXTOID, -1,
-                                                  false, TYPALIGN_INT));
-    });
-}
-
-Datum int8_array(const std::vector<std::int64_t>& items, const std::vector<bool>& nulls = {}) {
-    std::vector<Datum> elems(items.size());
-    for (size_t i = 0; i < items.size(); ++i) elems[i] = Int64GetDatum(items[i]);
-    return pg_call([&] {
-        int dims[1] = {static_cast<int>(elems.size())};
-        int lbs[1] = {1};
-        bool* n = static_cast<bool*>(palloc(sizeof(bool) * (elems.size() + 1)));
-        for (size_t i = 0; i < elems.size(); ++i) n[i] = !nulls.empty() && nulls[i];
-        return PointerGetDatum(construct_md_array(elems.data(), n, 1, dims, lbs, INT8OID, 8,
-                                                  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-    });
-}
 
 }  // namespace
 
@@ -228,10 +198,10 @@ void SpiStore::unclaim(const std::vector<std::int64_t>& ids) {
     unclaim_plan.run({Param::int8(account_), Param::datum(int8_array(ids))});
 }
 
-void SpiStore::detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
-                   std::optional<std::int64_t> event_id) {
-    detach_plan.run({Param::int8(account_), kind_param(kind), Param::text(value),
-                     Param::int8(profile), Param::text(reason), optional_int8(event_id)});
+void SpiStore::detach(Kind kind, const std::string& value, const char* reason,
+                      std::optional<std::int64_t> event_id) {
+    detach_plan.run({Param::int8(account_), kind_param(kind), Param::text(value), Param::text(reason),
+                     optional_int8(event_id)});
 }
 
 std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
@@ -246,19 +216,19 @@ std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional
 
     // Forced away: detached, listed as moved (unmerge restores them), and
     // not copied to the survivor nor filled into its columns.
-    std::vector<std::int64_t> moved, event_ids;
+    std::vector<std::int64_t> moved;
+    ArrayBuilder kinds = ArrayBuilder::text(), values = ArrayBuilder::text(),
+                 sources = ArrayBuilder::text(), event_ids = ArrayBuilder::int8();
     std::optional<std::string> m_value[3] = {m_external_id, m_email, m_phone};
     for (Kind k : forced) {
         const size_t slot = k == Kind::ExternalId ? 0 : k == Kind::Email ? 1 : 2;
         Rows r = detach_plan.run({Param::int8(account_), kind_param(k), Param::text(m_value[slot]),
-                                  Param::int8(merged), Param::text("forced"), optional_int8(event_id)});
+                                  Param::text("forced"), optional_int8(event_id)});
         for (std::uint64_t i = 0; i < r.size(); ++i) moved.push_back(r.int8(i, 0));
         m_value[slot].reset();
     }
 
     Rows out = move_out_plan.run({Param::int8(account_), Param::int8(merged), optional_int8(event_id)});
-    std::vector<std::string> kinds, values, sources;
-    std::vector<bool> source_null, event_null;
     // Copies are made in identifier id order, whatever order the UPDATE
     // returned, so ids are the same as the bulk path's.
     std::vector<std::uint64_t> order(out.size());
@@ -267,20 +237,16 @@ std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional
               [&](std::uint64_t a, std::uint64_t b) { return out.int8(a, 0) < out.int8(b, 0); });
     for (std::uint64_t i : order) {
         moved.push_back(out.int8(i, 0));
-        kinds.push_back(*out.text(i, 1));
-        values.push_back(*out.text(i, 2));
-        auto src = out.text(i, 3);
-        sources.push_back(src.value_or(""));
-        source_null.push_back(!src);
-        event_ids.push_back(out.int8(i, 4));
-        event_null.push_back(out.is_null(i, 4));
+        kinds.push(out.text(i, 1));
+        values.push(out.text(i, 2));
+        sources.push(out.text(i, 3));
+        event_ids.push(out.is_null(i, 4) ? std::nullopt : std::optional<std::int64_t>(out.int8(i, 4)));
     }
     std::vector<std::int64_t> added;
-    if (!kinds.empty()) {
+    if (kinds.size() > 0) {
         Rows in = move_in_plan.run({Param::int8(account_), Param::int8(survivor), Param::int8(merge_id),
-                                    Param::datum(text_array(kinds)), Param::datum(text_array(values)),
-                                    Param::datum(text_array(sources, source_null)),
-                                    Param::datum(int8_array(event_ids, event_null))});
+                                    Param::datum(kinds.build()), Param::datum(values.build()),
+                                    Param::datum(sources.build()), Param::datum(event_ids.build())});
         for (std::uint64_t i = 0; i < in.size(); ++i) added.push_back(in.int8(i, 0));
     }
     tombstone_plan.run({Param::int8(account_), Param::int8(merged), Param::int8(survivor)});

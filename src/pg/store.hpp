@@ -65,7 +65,9 @@ public:
                                               std::optional<std::int64_t> event_id) = 0;
     virtual void unclaim(const std::vector<std::int64_t>& identifier_ids) = 0;
 
-    virtual void detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
+    // Detaches the attached (kind, value), whoever holds it (the caller
+    // holds that profile's lock).
+    virtual void detach(Kind kind, const std::string& value, const char* reason,
                         std::optional<std::int64_t> event_id) = 0;
 
     // Makes `merged` a tombstone of `survivor`: moves its identifiers (in
@@ -103,7 +105,7 @@ public:
                                       const std::string& source,
                                       std::optional<std::int64_t> event_id) override;
     void unclaim(const std::vector<std::int64_t>& identifier_ids) override;
-    void detach(Kind kind, const std::string& value, ProfileId profile, const char* reason,
+    void detach(Kind kind, const std::string& value, const char* reason,
                 std::optional<std::int64_t> event_id) override;
     std::int64_t merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
                        const std::string& reason, const std::vector<Kind>& forced = {}) override;

@@ -1,0 +1,513 @@
+#include "pg/memory_store.hpp"
+
+#include "pg/arrays.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace pm::pg {
+
+namespace {
+
+const char* kind_text(Kind k) { return core::kind_name(k).data(); }
+
+
+// Batch reads: one statement per kind of look-up, joined to unnest'ed keys.
+Plan owners_plan(
+    "SELECT i.profile_id, i.account_id FROM unnest($1::bigint[], $2::text[], $3::text[]) AS q(a, k, v)"
+    "  JOIN identifiers i ON i.account_id = q.a AND i.kind = q.k AND i.value = q.v"
+    " WHERE i.detached_at IS NULL",
+    {"bigint[]", "text[]", "text[]"});
+
+Plan profiles_plan(
+    "SELECT p.account_id, p.profile_id, p.external_id, p.email, p.phone, p.merged_into,"
+    "       (extract(epoch FROM p.created_at) * 1000000)::bigint, p.properties, p.updated_at"
+    "  FROM unnest($1::bigint[], $2::bigint[]) AS q(a, id)"
+    "  JOIN profiles p ON p.account_id = q.a AND p.profile_id = q.id",
+    {"bigint[]", "bigint[]"});
+
+Plan attached_plan(
+    "SELECT i.account_id, i.identifier_id, i.kind, i.value, i.profile_id, i.source, i.event_id, i.merge_id"
+    "  FROM unnest($1::bigint[], $2::bigint[]) AS q(a, id)"
+    "  JOIN identifiers i ON i.account_id = q.a AND i.profile_id = q.id"
+    " WHERE i.detached_at IS NULL ORDER BY i.identifier_id",
+    {"bigint[]", "bigint[]"});
+
+// Batch writes.
+Plan insert_profiles_plan(
+    "INSERT INTO profiles (account_id, profile_id, external_id, email, phone, properties,"
+    "                      created_at, updated_at, merged_into)"
+    " SELECT a, id, x, e, p, props, now(), upd, m"
+    "   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[],"
+    "               $7::timestamptz[], $8::bigint[]) AS u(a, id, x, e, p, props, upd, m)"
+    "  ORDER BY id",
+    {"bigint[]", "bigint[]", "text[]", "text[]", "text[]", "jsonb[]", "timestamptz[]", "bigint[]"});
+
+Plan update_profiles_plan(
+    "UPDATE profiles t SET external_id = u.x, email = u.e, phone = u.p, properties = u.props,"
+    "       updated_at = u.upd, merged_into = u.m"
+    "  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[],"
+    "              $7::timestamptz[], $8::bigint[]) AS u(a, id, x, e, p, props, upd, m)"
+    " WHERE t.account_id = u.a AND t.profile_id = u.id",
+    {"bigint[]", "bigint[]", "text[]", "text[]", "text[]", "jsonb[]", "timestamptz[]", "bigint[]"});
+
+Plan insert_identifiers_plan(
+    "INSERT INTO identifiers (account_id, identifier_id, kind, value, profile_id, source, event_id,"
+    "                         merge_id, attached_at, detached_at, detach_reason, detached_by_event)"
+    " SELECT a, id, k, v, pid, s, e, m, now(), CASE WHEN r IS NULL THEN NULL ELSE now() END, r, de"
+    "   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[],"
+    "               $7::bigint[], $8::bigint[], $9::text[], $10::bigint[])"
+    "        AS u(a, id, k, v, pid, s, e, m, r, de)"
+    "  ORDER BY id",
+    {"bigint[]", "bigint[]", "text[]", "text[]", "bigint[]", "text[]", "bigint[]", "bigint[]",
+     "text[]", "bigint[]"});
+
+Plan detach_identifiers_plan(
+    "UPDATE identifiers t SET detached_at = now(), detach_reason = u.r, detached_by_event = u.de"
+    "  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) AS u(a, id, r, de)"
+    " WHERE t.account_id = u.a AND t.identifier_id = u.id",
+    {"bigint[]", "bigint[]", "text[]", "bigint[]"});
+
+Plan insert_merges_plan(
+    "INSERT INTO merges (account_id, merge_id, survivor_id, merged_id, event_id, reason,"
+    "                    survivor_before, merged_before, moved_identifiers, added_identifiers)"
+    " SELECT a, id, s, m, e, r,"
+    "        jsonb_build_object('external_id', sx, 'email', se, 'phone', sp, 'properties', sprops,"
+    "                           'updated_at', supd),"
+    "        jsonb_build_object('external_id', mx, 'email', me, 'phone', mp, 'properties', mprops,"
+    "                           'updated_at', mupd),"
+    "        moved::bigint[], added::bigint[]"
+    "   FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],"
+    "               $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::timestamptz[],"
+    "               $12::text[], $13::text[], $14::text[], $15::jsonb[], $16::timestamptz[],"
+    "               $17::text[], $18::text[])"
+    "        AS u(a, id, s, m, e, r, sx, se, sp, sprops, supd, mx, me, mp, mprops, mupd, moved, added)"
+    "  ORDER BY id",
+    {"bigint[]", "bigint[]", "bigint[]", "bigint[]", "bigint[]", "text[]", "text[]", "text[]",
+     "text[]", "jsonb[]", "timestamptz[]", "text[]", "text[]", "text[]", "jsonb[]",
+     "timestamptz[]", "text[]", "text[]"});
+
+Plan insert_consents_plan(
+    "INSERT INTO consents (account_id, consent_id, channel, value, status, source, method,"
+    "                      recorded_at, event_id, profile_id)"
+    " SELECT a, id, c, v, st, s, me, coalesce(r, now()), e, p"
+    "   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],"
+    "               $7::text[], $8::timestamptz[], $9::bigint[], $10::bigint[])"
+    "        AS u(a, id, c, v, st, s, me, r, e, p)"
+    "  ORDER BY id",
+    {"bigint[]", "bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]",
+     "bigint[]", "bigint[]"});
+
+std::string int8_list(const std::vector<std::int64_t>& v) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+    return s + "}";
+}
+
+}  // namespace
+
+MemoryStore::MemoryStore(IdCounters& ids, std::int64_t now_us, Datum now, MemoryContext batch_context)
+    : ids_(ids), now_us_(now_us), now_(now), batch_context_(batch_context) {}
+
+std::string MemoryStore::value_key(std::int64_t account, Kind kind, const std::string& value) {
+    std::string key = std::to_string(account);
+    key.push_back('\x1f');
+    key.push_back(static_cast<char>('0' + static_cast<int>(kind)));
+    key.append(value);
+    return key;
+}
+
+MemoryStore::Profile* MemoryStore::find(ProfileId id) {
+    auto it = profiles_.find({account_, id});
+    return it == profiles_.end() ? nullptr : &it->second;
+}
+
+MemoryStore::Profile& MemoryStore::get(ProfileId id) {
+    Profile* p = find(id);
+    if (!p) throw SqlError(ERRCODE_INTERNAL_ERROR, "ingest: profile " + std::to_string(id) + " was not loaded");
+    return *p;
+}
+
+Datum MemoryStore::concat(Datum a, Datum b) const {
+    return pg_call([&] {
+        MemoryContext old = MemoryContextSwitchTo(batch_context_);
+        Datum d = DirectFunctionCall2(jsonb_concat, a, b);
+        MemoryContextSwitchTo(old);
+        return d;
+    });
+}
+
+// ---- loading ---------------------------------------------------------------
+
+void MemoryStore::load_profiles(std::vector<ProfileKey> keys) {
+    // Follows merged_into until every profile reached is loaded.
+    while (!keys.empty()) {
+        ArrayBuilder accounts = ArrayBuilder::int8(), ids = ArrayBuilder::int8();
+        for (const ProfileKey& k : keys) {
+            accounts.push(Int64GetDatum(k.first));
+            ids.push(Int64GetDatum(k.second));
+        }
+        Rows rows = profiles_plan.run({Param::datum(accounts.build()), Param::datum(ids.build())});
+        std::vector<ProfileKey> next;
+        for (std::uint64_t i = 0; i < rows.size(); ++i) {
+            ProfileKey key{rows.int8(i, 0), rows.int8(i, 1)};
+            Profile p;
+            p.columns.id = key.second;
+            p.columns.external_id = rows.text(i, 2);
+            p.columns.email = rows.text(i, 3);
+            p.columns.phone = rows.text(i, 4);
+            if (!rows.is_null(i, 5)) p.merged_into = rows.int8(i, 5);
+            p.columns.created_at = rows.int8(i, 6);
+            Datum props = rows.datum(i, 7);
+            p.properties = pg_call([&] {
+                MemoryContext old = MemoryContextSwitchTo(batch_context_);
+                Datum d = PointerGetDatum(DatumGetJsonbPCopy(props));
+                MemoryContextSwitchTo(old);
+                return d;
+            });
+            p.updated_at = rows.datum(i, 8);
+            p.stored = true;
+            if (p.merged_into && !profiles_.count({key.first, *p.merged_into}))
+                next.push_back({key.first, *p.merged_into});
+            profiles_.emplace(key, std::move(p));
+        }
+        std::sort(next.begin(), next.end());
+        next.erase(std::unique(next.begin(), next.end()), next.end());
+        keys = std::move(next);
+    }
+}
+
+void MemoryStore::load_identifiers_of(const std::vector<ProfileKey>& keys) {
+    if (keys.empty()) return;
+    ArrayBuilder accounts = ArrayBuilder::int8(), ids = ArrayBuilder::int8();
+    for (const ProfileKey& k : keys) {
+        accounts.push(Int64GetDatum(k.first));
+        ids.push(Int64GetDatum(k.second));
+    }
+    Rows rows = attached_plan.run({Param::datum(accounts.build()), Param::datum(ids.build())});
+    for (std::uint64_t i = 0; i < rows.size(); ++i) {
+        Identifier row;
+        row.account = rows.int8(i, 0);
+        row.id = rows.int8(i, 1);
+        row.kind = *core::parse_kind(*rows.text(i, 2));
+        row.value = *rows.text(i, 3);
+        row.profile = rows.int8(i, 4);
+        row.source = rows.text(i, 5);
+        if (!rows.is_null(i, 6)) row.event_id = rows.int8(i, 6);
+        if (!rows.is_null(i, 7)) row.merge_id = rows.int8(i, 7);
+        row.stored = true;
+        attach_row(std::move(row));
+    }
+}
+
+void MemoryStore::load(const std::vector<BatchKey>& values,
+                       const std::vector<std::pair<std::int64_t, ProfileId>>& hints) {
+    std::vector<ProfileKey> wanted(hints.begin(), hints.end());
+    if (!values.empty()) {
+        ArrayBuilder accounts = ArrayBuilder::int8(), kinds = ArrayBuilder::text(),
+                     vals = ArrayBuilder::text();
+        for (const BatchKey& k : values) {
+            accounts.push(Int64GetDatum(k.account));
+            kinds.push_text(core::kind_name(k.kind));
+            vals.push_text(k.value);
+        }
+        Rows rows = owners_plan.run({Param::datum(accounts.build()), Param::datum(kinds.build()),
+                                     Param::datum(vals.build())});
+        for (std::uint64_t i = 0; i < rows.size(); ++i) wanted.push_back({rows.int8(i, 1), rows.int8(i, 0)});
+    }
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    load_profiles(wanted);
+    std::vector<ProfileKey> active;
+    for (const auto& [key, p] : profiles_)
+        if (!p.merged_into) active.push_back(key);
+    load_identifiers_of(active);
+}
+
+// ---- the Store interface ---------------------------------------------------
+
+void MemoryStore::attach_row(Identifier row) {
+    const std::size_t index = identifiers_.size();
+    attached_[value_key(row.account, row.kind, row.value)] = index;
+    auto it = profiles_.find({row.account, row.profile});
+    if (it != profiles_.end()) it->second.attached.push_back(index);
+    identifiers_.push_back(std::move(row));
+}
+
+void MemoryStore::detach_row(std::size_t index, const char* reason, std::optional<std::int64_t> event_id) {
+    Identifier& row = identifiers_[index];
+    row.detached = true;
+    row.detach_reason = reason;
+    row.detached_by_event = event_id;
+    row.changed = true;
+    attached_.erase(value_key(row.account, row.kind, row.value));
+    auto& list = profiles_.at({row.account, row.profile}).attached;
+    list.erase(std::remove(list.begin(), list.end(), index), list.end());
+}
+
+std::vector<Owner> MemoryStore::find_owners(const std::optional<std::string>& external_id,
+                                            const std::optional<std::string>& email,
+                                            const std::optional<std::string>& phone) {
+    std::vector<Owner> owners;
+    const std::pair<Kind, const std::optional<std::string>*> asked[] = {
+        {Kind::ExternalId, &external_id}, {Kind::Email, &email}, {Kind::Phone, &phone}};
+    for (const auto& [kind, value] : asked) {
+        if (!*value) continue;
+        auto it = attached_.find(value_key(account_, kind, **value));
+        if (it != attached_.end()) owners.push_back({kind, **value, identifiers_[it->second].profile});
+    }
+    return owners;
+}
+
+std::optional<ProfileId> MemoryStore::resolve(ProfileId id) {
+    for (int hops = 0; hops < 100000; ++hops) {
+        Profile* p = find(id);
+        if (!p) return std::nullopt;
+        if (!p->merged_into) return id;
+        id = *p->merged_into;
+    }
+    throw SqlError(ERRCODE_DATA_CORRUPTED, "merged_into chain does not end");
+}
+
+std::vector<LockedProfile> MemoryStore::lock(std::vector<ProfileId> ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<LockedProfile> out;
+    for (ProfileId id : ids)
+        if (Profile* p = find(id)) out.push_back({p->columns, !p->merged_into});
+    return out;
+}
+
+ProfileId MemoryStore::create_profile(const core::Profile& columns, Datum properties) {
+    Profile p;
+    p.columns = columns;
+    p.columns.id = ids_.profile++;
+    p.columns.created_at = now_us_;
+    p.properties = properties ? properties
+                              : pg_call([&] {
+                                    MemoryContext old = MemoryContextSwitchTo(batch_context_);
+                                    Datum d = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+                                    MemoryContextSwitchTo(old);
+                                    return d;
+                                });
+    p.updated_at = now_;
+    p.changed = true;
+    const ProfileId id = p.columns.id;
+    profiles_.emplace(ProfileKey{account_, id}, std::move(p));
+    return id;
+}
+
+void MemoryStore::delete_profile(ProfileId) {
+    throw SqlError(ERRCODE_INTERNAL_ERROR, "ingest: a claim cannot be lost in memory");
+}
+
+std::optional<std::int64_t> MemoryStore::claim(Kind kind, const std::string& value, ProfileId profile,
+                                               const std::string& source,
+                                               std::optional<std::int64_t> event_id) {
+    if (attached_.count(value_key(account_, kind, value))) return std::nullopt;
+    Identifier row;
+    row.account = account_;
+    row.id = ids_.identifier++;
+    row.kind = kind;
+    row.value = value;
+    row.profile = profile;
+    row.source = source;
+    row.event_id = event_id;
+    row.changed = true;
+    const std::int64_t id = row.id;
+    attach_row(std::move(row));
+    return id;
+}
+
+void MemoryStore::unclaim(const std::vector<std::int64_t>&) {
+    throw SqlError(ERRCODE_INTERNAL_ERROR, "ingest: a claim cannot be lost in memory");
+}
+
+void MemoryStore::detach(Kind kind, const std::string& value, const char* reason,
+                         std::optional<std::int64_t> event_id) {
+    auto it = attached_.find(value_key(account_, kind, value));
+    if (it != attached_.end()) detach_row(it->second, reason, event_id);
+}
+
+MemoryStore::Snapshot MemoryStore::snapshot(const Profile& p) const {
+    return {{p.columns.external_id, p.columns.email, p.columns.phone}, p.properties, p.updated_at};
+}
+
+std::int64_t MemoryStore::merge(ProfileId survivor_id, ProfileId merged_id,
+                                std::optional<std::int64_t> event_id, const std::string& reason,
+                                const std::vector<Kind>& forced) {
+    if (!forced.empty()) throw SqlError(ERRCODE_INTERNAL_ERROR, "ingest: forced merges are manual only");
+    Profile& survivor = get(survivor_id);
+    Profile& merged = get(merged_id);
+    MergeRow row{account_, ids_.merge++, survivor_id, merged_id, event_id, reason,
+                 snapshot(survivor), snapshot(merged), {}, {}};
+
+    std::vector<std::size_t> moving = merged.attached;
+    std::sort(moving.begin(), moving.end(),
+              [&](std::size_t a, std::size_t b) { return identifiers_[a].id < identifiers_[b].id; });
+    for (std::size_t index : moving) {
+        Identifier copy = identifiers_[index];
+        detach_row(index, "merged", event_id);
+        row.moved.push_back(copy.id);
+        copy.id = ids_.identifier++;
+        copy.profile = survivor_id;
+        copy.merge_id = row.merge_id;
+        copy.detached = false;
+        copy.detach_reason.clear();
+        copy.detached_by_event.reset();
+        copy.stored = false;
+        copy.changed = true;
+        row.added.push_back(copy.id);
+        attach_row(std::move(copy));
+    }
+    for (Kind k : core::kStoredKinds)
+        if (!survivor.columns.value(k)) survivor.columns.value(k) = merged.columns.value(k);
+    survivor.properties = concat(merged.properties, survivor.properties);
+    survivor.updated_at = now_;
+    survivor.changed = true;
+    for (Kind k : core::kStoredKinds) merged.columns.value(k).reset();
+    merged.merged_into = survivor_id;
+    merged.updated_at = now_;
+    merged.changed = true;
+    merges_.push_back(std::move(row));
+    return merges_.back().merge_id;
+}
+
+bool MemoryStore::update_profile(const core::Profile& columns, Datum properties) {
+    Profile& p = get(columns.id);
+    Datum props = properties ? concat(p.properties, properties) : p.properties;
+    bool changed = false;
+    for (Kind k : core::kStoredKinds)
+        if (p.columns.value(k) != columns.value(k)) changed = true;
+    if (!changed && properties)
+        changed = pg_call([&] { return DatumGetBool(DirectFunctionCall2(jsonb_ne, props, p.properties)); });
+    if (!changed) return false;
+    for (Kind k : core::kStoredKinds) p.columns.value(k) = columns.value(k);
+    p.properties = props;
+    p.updated_at = now_;
+    p.changed = true;
+    return true;
+}
+
+void MemoryStore::record_consent(Kind kind, const std::string& value, bool subscribed,
+                                 const std::string& source, const char* method, Datum recorded_at,
+                                 std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
+    consents_.push_back({account_, ids_.consent++, kind == Kind::Phone ? "sms" : "email", value,
+                         subscribed ? "subscribed" : "unsubscribed", source, method, recorded_at,
+                         event_id, profile});
+}
+
+// ---- writing ---------------------------------------------------------------
+
+void MemoryStore::flush() {
+    {
+        ArrayBuilder ins[8] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
+                               ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::jsonb(),
+                               ArrayBuilder::timestamptz(), ArrayBuilder::int8()};
+        ArrayBuilder upd[8] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
+                               ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::jsonb(),
+                               ArrayBuilder::timestamptz(), ArrayBuilder::int8()};
+        for (const auto& [key, p] : profiles_) {
+            if (!p.changed) continue;
+            ArrayBuilder* b = p.stored ? upd : ins;
+            b[0].push(Int64GetDatum(key.first));
+            b[1].push(Int64GetDatum(key.second));
+            b[2].push(p.columns.external_id);
+            b[3].push(p.columns.email);
+            b[4].push(p.columns.phone);
+            b[5].push(p.properties);
+            b[6].push(p.updated_at);
+            b[7].push(p.merged_into);
+        }
+        auto run = [](Plan& plan, ArrayBuilder* b, int n) {
+            if (b[0].size() == 0) return;
+            std::vector<Param> params;
+            for (int i = 0; i < n; ++i) params.push_back(Param::datum(b[i].build()));
+            plan.run(params);
+        };
+        run(insert_profiles_plan, ins, 8);
+        run(update_profiles_plan, upd, 8);
+
+        ArrayBuilder idn[10] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
+                                ArrayBuilder::text(), ArrayBuilder::int8(), ArrayBuilder::text(),
+                                ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
+                                ArrayBuilder::int8()};
+        ArrayBuilder det[4] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
+                               ArrayBuilder::int8()};
+        for (const Identifier& row : identifiers_) {
+            if (!row.changed) continue;
+            std::optional<std::string> reason;
+            if (row.detached) reason = row.detach_reason;
+            if (row.stored) {
+                det[0].push(Int64GetDatum(row.account));
+                det[1].push(Int64GetDatum(row.id));
+                det[2].push(reason);
+                det[3].push(row.detached_by_event);
+                continue;
+            }
+            idn[0].push(Int64GetDatum(row.account));
+            idn[1].push(Int64GetDatum(row.id));
+            idn[2].push_text(kind_text(row.kind));
+            idn[3].push_text(row.value);
+            idn[4].push(Int64GetDatum(row.profile));
+            idn[5].push(row.source);
+            idn[6].push(row.event_id);
+            idn[7].push(row.merge_id);
+            idn[8].push(reason);
+            idn[9].push(row.detached_by_event);
+        }
+        // Detach before inserting: a merge's copy of a stored row takes its
+        // place under the unique index on attached values.
+        run(detach_identifiers_plan, det, 4);
+        run(insert_identifiers_plan, idn, 10);
+
+        ArrayBuilder mg[18] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::int8(),
+                               ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
+                               ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::text(),
+                               ArrayBuilder::jsonb(), ArrayBuilder::timestamptz(), ArrayBuilder::text(),
+                               ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::jsonb(),
+                               ArrayBuilder::timestamptz(), ArrayBuilder::text(), ArrayBuilder::text()};
+        for (const MergeRow& m : merges_) {
+            mg[0].push(Int64GetDatum(m.account));
+            mg[1].push(Int64GetDatum(m.merge_id));
+            mg[2].push(Int64GetDatum(m.survivor));
+            mg[3].push(Int64GetDatum(m.merged));
+            mg[4].push(m.event_id);
+            mg[5].push_text(m.reason);
+            for (int i = 0; i < 3; ++i) mg[6 + i].push(m.survivor_before.columns[i]);
+            mg[9].push(m.survivor_before.properties);
+            mg[10].push(m.survivor_before.updated_at);
+            for (int i = 0; i < 3; ++i) mg[11 + i].push(m.merged_before.columns[i]);
+            mg[14].push(m.merged_before.properties);
+            mg[15].push(m.merged_before.updated_at);
+            mg[16].push_text(int8_list(m.moved));
+            mg[17].push_text(int8_list(m.added));
+        }
+        run(insert_merges_plan, mg, 18);
+
+        ArrayBuilder cs[10] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
+                               ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::text(),
+                               ArrayBuilder::text(), ArrayBuilder::timestamptz(), ArrayBuilder::int8(),
+                               ArrayBuilder::int8()};
+        for (const ConsentRow& c : consents_) {
+            cs[0].push(Int64GetDatum(c.account));
+            cs[1].push(Int64GetDatum(c.id));
+            cs[2].push_text(c.channel);
+            cs[3].push_text(c.value);
+            cs[4].push_text(c.status);
+            cs[5].push_text(c.source);
+            cs[6].push_text(c.method);
+            cs[7].push_datum_or_null(c.recorded_at);
+            cs[8].push(c.event_id);
+            cs[9].push(c.profile);
+        }
+        run(insert_consents_plan, cs, 10);
+    }
+    profiles_.clear();
+    identifiers_.clear();
+    attached_.clear();
+    merges_.clear();
+    consents_.clear();
+}
+
+}  // namespace pm::pg

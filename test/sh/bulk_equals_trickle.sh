@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# profile_merge.ingest() must leave exactly the state that feeding the same
+# events one by one through the triggers leaves (issue: bulk path). Two
+# databases get the same generated stream (heavy overlap, all seven sources,
+# three accounts, hints, consents, properties, invalid and blocked values):
+# one through INSERT ... SELECT (the row trigger, event by event), the other
+# through ingest(); every table is then compared, timestamps aside.
+# Run by scripts/run-tests.sh with PGHOST/PGPORT/PGUSER of a running cluster.
+set -euo pipefail
+EVENTS=${EVENTS:-100000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"; dropdb --if-exists pm_trickle >/dev/null 2>&1; dropdb --if-exists pm_bulk >/dev/null 2>&1' EXIT
+
+generate="
+CREATE TABLE staged AS
+SELECT g AS seq,
+       1 + h[1] % 3 AS account_id,
+       (ARRAY['api','form','checkout','import','sms_keyword','click_to_text','sms_subscribe_link'])[1 + h[2] % 7] AS source,
+       CASE WHEN h[3] % 12 = 0 THEN 1 + h[4] % greatest(g / 2, 1) END AS profile_hint,
+       CASE WHEN h[5] % 10 < 6 THEN
+            CASE WHEN h[6] % 40 = 0 THEN 'test@test.com'
+                 WHEN h[6] % 40 = 1 THEN 'not-an-address'
+                 ELSE (ARRAY['','  ',' '])[1 + h[6] % 3] || 'User' || (h[7] % 900) || '@Example.com' END END AS email,
+       CASE WHEN h[8] % 10 < 6 THEN
+            CASE WHEN h[9] % 40 = 0 THEN '(234) 567-8900'
+                 WHEN h[9] % 40 = 1 THEN '555-12'
+                 ELSE (ARRAY['(415) ', '415.', '+1 415 '])[1 + h[9] % 3] || (200 + h[10] % 3) || '-' || (1000 + h[11] % 300) END END AS phone,
+       NULL::text AS phone_region,
+       CASE WHEN h[12] % 10 < 2 THEN 'C-' || (h[13] % 400) END AS external_id,
+       (ARRAY[NULL, true, false])[1 + h[14] % 3] AS sms_consent,
+       (ARRAY[NULL, NULL, true, false])[1 + h[15] % 4] AS email_consent,
+       CASE WHEN h[16] % 4 = 0 THEN jsonb_build_object('plan', (ARRAY['free','pro','team'])[1 + h[17] % 3], 'n', h[18] % 5)
+            WHEN h[16] % 4 = 1 THEN '{}'::jsonb END AS properties
+  FROM generate_series(1, $EVENTS) AS g,
+       LATERAL (SELECT array_agg(abs(hashint4(g * 97 + k))) AS h FROM generate_series(1, 18) AS k) AS hashes;
+"
+columns="account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties"
+
+for db in pm_trickle pm_bulk; do
+  dropdb --if-exists "$db" >/dev/null 2>&1
+  createdb "$db"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION profile_merge" -c "$generate"
+done
+
+start=$(date +%s.%N)
+psql -X -q -v ON_ERROR_STOP=1 -d pm_trickle \
+  -c "INSERT INTO profile_merge.events ($columns) SELECT $columns FROM staged ORDER BY seq"
+mid=$(date +%s.%N)
+psql -X -q -v ON_ERROR_STOP=1 -d pm_bulk -c "SELECT profile_merge.ingest('staged', 'seq')" >/dev/null
+end=$(date +%s.%N)
+awk -v n="$EVENTS" -v a="$start" -v b="$mid" -v c="$end" \
+  'BEGIN { printf "%d events: triggers %.1f s (%.0f/s), ingest %.1f s (%.0f/s)\n", n, b-a, n/(b-a), c-b, n/(c-b) }'
+
+# Every table, ordered by key, without the columns that hold now().
+queries=(
+  "profiles|SELECT account_id, profile_id, email, phone, external_id, properties, merged_into FROM profile_merge.profiles ORDER BY 1, 2"
+  "identifiers|SELECT account_id, identifier_id, kind, value, profile_id, source, event_id, merge_id, detached_at IS NULL, detach_reason, detached_by_event FROM profile_merge.identifiers ORDER BY 1, 2"
+  "events|SELECT event_id, account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties, email_normalized, phone_e164, profile_id, outcome, detail FROM profile_merge.events ORDER BY 1"
+  "consents|SELECT account_id, consent_id, channel, value, status, source, method, event_id, profile_id FROM profile_merge.consents ORDER BY 1, 2"
+  "merges|SELECT account_id, merge_id, survivor_id, merged_id, event_id, reason, survivor_before - 'updated_at', merged_before - 'updated_at', moved_identifiers, added_identifiers FROM profile_merge.merges ORDER BY 1, 2"
+  "sequences|SELECT last_value FROM profile_merge.profiles_profile_id_seq UNION ALL SELECT last_value FROM profile_merge.identifiers_identifier_id_seq UNION ALL SELECT last_value FROM profile_merge.events_event_id_seq UNION ALL SELECT last_value FROM profile_merge.consents_consent_id_seq UNION ALL SELECT last_value FROM profile_merge.merges_merge_id_seq"
+)
+failed=0
+for q in "${queries[@]}"; do
+  name=${q%%|*}; sql=${q#*|}
+  psql -X -q -A -t -d pm_trickle -c "$sql" >"$work/$name.trickle"
+  psql -X -q -A -t -d pm_bulk -c "$sql" >"$work/$name.bulk"
+  rows=$(wc -l <"$work/$name.trickle")
+  if cmp -s "$work/$name.trickle" "$work/$name.bulk"; then
+    echo "same    $name ($rows rows)"
+  else
+    echo "DIFFER  $name ($rows rows through the triggers, $(wc -l <"$work/$name.bulk") through ingest)"
+    diff "$work/$name.trickle" "$work/$name.bulk" | head -20
+    failed=1
+  fi
+done
+echo "outcomes through the triggers:"
+psql -X -q -A -t -F ' ' -d pm_trickle -c "SELECT outcome, count(*) FROM profile_merge.events GROUP BY 1 ORDER BY 1"
+[ "$(psql -X -q -A -t -d pm_trickle -c "SELECT count(DISTINCT outcome) FROM profile_merge.events")" -eq 6 ] \
+  || { echo "the stream must produce all six outcomes"; failed=1; }
+exit $failed
