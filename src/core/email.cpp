@@ -279,6 +279,25 @@ bool clean_input(std::string_view raw, std::string_view* trimmed, std::string* r
 
 }  // namespace detail
 
+std::string_view trim_space(std::string_view raw) {
+    std::size_t first = raw.size(), last = 0;
+    for (std::size_t i = 0; i < raw.size();) {
+        char32_t c;
+        const std::size_t n = decode_utf8(raw, i, &c);
+        if (n == 0) {  // not UTF-8: nothing more is white space
+            if (first == raw.size()) first = i;
+            last = raw.size();
+            break;
+        }
+        if (!is_space(c)) {
+            if (first == raw.size()) first = i;
+            last = i + n;
+        }
+        i += n;
+    }
+    return first == raw.size() ? raw.substr(0, 0) : raw.substr(first, last - first);
+}
+
 Normalized normalize_email(std::string_view raw) {
     if (raw.size() > kMaxEmailInput)
         return Normalized::failure("input longer than " + std::to_string(kMaxEmailInput) + " bytes");

@@ -30,4 +30,8 @@ bool clean_input(std::string_view raw, std::string_view* trimmed, std::string* r
 
 }  // namespace detail
 
+// `raw` without the white space clean_input strips (the same set, so that
+// "blank means absent" and the normalizers agree). Defined in email.cpp.
+std::string_view trim_space(std::string_view raw);
+
 }  // namespace pm::core

@@ -3,7 +3,9 @@
 // invalid one is an error: the caller still holds its data) and the row is
 // tied to the profile holding the value, created by the source's rules when
 // nobody does. Rows the events trigger writes are already resolved.
+#include "pg/bulk_flag.hpp"
 #include "pg/event_row.hpp"
+#include "pg/own_table.hpp"
 #include "pg/policy.hpp"
 #include "pg/resolver.hpp"
 #include "pg/spi.hpp"
@@ -19,7 +21,11 @@ using core::Kind;
 PM_FUNCTION(pm_consents_resolve) {
     if (!CALLED_AS_TRIGGER(fcinfo)) invalid_parameter("consents_resolve() must be called as a trigger");
     auto* trigdata = reinterpret_cast<TriggerData*>(fcinfo->context);
-    if (inserting_event_consents()) return PointerGetDatum(trigdata->tg_trigtuple);
+    if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+        !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+        invalid_parameter("consents_resolve() must be a BEFORE INSERT FOR EACH ROW trigger");
+    require_own_table(trigdata, "consents");
+    if (inserting_event_consents() || bulk_ingest_writing()) return PointerGetDatum(trigdata->tg_trigtuple);
 
     TriggerRow row(trigdata);
     std::optional<std::int64_t> account = row.int8("account_id");

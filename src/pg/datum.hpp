@@ -18,7 +18,10 @@ std::string_view text_arg(FunctionCallInfo fcinfo, int n);
 Datum text_datum(std::string_view s);
 
 // `s` shortened for error messages (a 1 MB input must not become a 1 MB
-// message).
+// message), control characters escaped.
 std::string shorten(std::string_view s, size_t max_chars = 60);
+
+// At most `max_bytes` of `s`, cut at a UTF-8 boundary, otherwise unchanged.
+std::string truncated(std::string_view s, size_t max_bytes);
 
 }  // namespace pm::pg

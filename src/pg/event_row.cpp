@@ -1,33 +1,13 @@
 #include "pg/event_row.hpp"
 
+#include "core/normalized.hpp"
+
 namespace pm::pg {
 
 std::optional<std::string> trimmed_or_absent(std::string_view s) {
-    auto is_space_at = [&](size_t i, bool from_end) -> size_t {
-        // Returns the byte length of a white-space character at i (or ending at i).
-        static const std::string_view unicode_spaces[] = {"\xC2\xA0", "\xE2\x80\x8B", "\xE3\x80\x80",
-                                                          "\xEF\xBB\xBF"};
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;
-        for (std::string_view u : unicode_spaces) {
-            if (!from_end && s.substr(i, u.size()) == u) return u.size();
-            if (from_end && i + 1 >= u.size() && s.substr(i + 1 - u.size(), u.size()) == u) return u.size();
-        }
-        return 0;
-    };
-    size_t begin = 0, end = s.size();
-    while (begin < end) {
-        size_t n = is_space_at(begin, false);
-        if (!n) break;
-        begin += n;
-    }
-    while (end > begin) {
-        size_t n = is_space_at(end - 1, true);
-        if (!n) break;
-        end -= n;
-    }
-    if (begin >= end) return std::nullopt;
-    return std::string(s.substr(begin, end - begin));
+    std::string_view t = core::trim_space(s);
+    if (t.empty()) return std::nullopt;
+    return std::string(t);
 }
 
 TriggerRow::TriggerRow(TriggerData* trigdata)

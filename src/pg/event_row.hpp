@@ -40,8 +40,8 @@ private:
     std::vector<bool> nulls_;
 };
 
-// Removes surrounding white space (ASCII and the common Unicode spaces a web
-// form sends); nothing left means absent.
+// Removes surrounding white space (ASCII and Unicode, as the normalizers
+// do); nothing left means absent: web forms send ''.
 std::optional<std::string> trimmed_or_absent(std::string_view s);
 
 }  // namespace pm::pg

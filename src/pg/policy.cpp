@@ -15,7 +15,10 @@ namespace pm::pg {
 
 namespace {
 
-std::map<std::pair<std::int64_t, std::string>, std::optional<core::Policy>> policy_cache;
+// Pointers into the map stay valid until it is cleared, which happens only
+// between events (invalidation, or a full cache).
+std::map<std::pair<std::int64_t, std::string>, core::Policy> policy_cache;
+constexpr size_t kMaxPolicyCache = 10000;
 std::unordered_map<std::string, bool> blocked_cache;
 constexpr size_t kMaxBlockedCache = 100000;
 
@@ -70,17 +73,18 @@ const core::Policy* find_policy(std::int64_t account, const std::string& source)
     if (it == policy_cache.end()) {
         learn_policy_tables();
         Rows rows = load_policy.run({Param::int8(account), Param::text(source)});
-        std::optional<core::Policy> policy;
-        if (!rows.empty()) {
-            policy.emplace();
-            policy->identify_by = parse_kinds(rows.text(0, 0));
-            policy->merges = rows.boolean(0, 1);
-            policy->may_override = parse_kinds(rows.text(0, 2));
-            policy->accepts = parse_kinds(rows.text(0, 3));
-        }
+        // Unknown sources are an error for the caller and are not kept: a
+        // stream of made-up names must not grow the cache.
+        if (rows.empty()) return nullptr;
+        core::Policy policy;
+        policy.identify_by = parse_kinds(rows.text(0, 0));
+        policy.merges = rows.boolean(0, 1);
+        policy.may_override = parse_kinds(rows.text(0, 2));
+        policy.accepts = parse_kinds(rows.text(0, 3));
+        if (policy_cache.size() >= kMaxPolicyCache) policy_cache.clear();
         it = policy_cache.emplace(std::move(key), std::move(policy)).first;
     }
-    return it->second ? &*it->second : nullptr;
+    return &it->second;
 }
 
 bool is_blocked(std::int64_t account, core::Kind kind, const std::string& value) {

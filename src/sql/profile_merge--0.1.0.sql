@@ -264,16 +264,27 @@ CREATE FUNCTION events_resolve() RETURNS trigger
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, @extschema@, pg_temp;
 
+-- A row that arrives resolved (outcome set: a restore from pg_dump, or the
+-- bulk path) is kept as it is. Applications are granted INSERT on the
+-- columns they write only (README, Security), so they cannot forge one.
 CREATE TRIGGER events_resolve BEFORE INSERT ON events
-    FOR EACH ROW EXECUTE FUNCTION events_resolve();
+    FOR EACH ROW WHEN (NEW.outcome IS NULL) EXECUTE FUNCTION events_resolve();
 
 CREATE FUNCTION consents_resolve() RETURNS trigger
     AS 'MODULE_PATHNAME', 'pm_consents_resolve'
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, @extschema@, pg_temp;
 
+-- Likewise a consent row whose profile_id is set (restored, or written by
+-- the events trigger or the bulk path) is kept as it is.
 CREATE TRIGGER consents_resolve BEFORE INSERT ON consents
-    FOR EACH ROW EXECUTE FUNCTION consents_resolve();
+    FOR EACH ROW WHEN (NEW.profile_id IS NULL) EXECUTE FUNCTION consents_resolve();
+
+-- Whoever may execute a trigger function may attach it to a table of their
+-- own; these run as the extension's owner, so nobody but the owner may.
+-- (They also refuse to run on any table but their own.)
+REVOKE EXECUTE ON FUNCTION events_resolve() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION consents_resolve() FROM PUBLIC;
 
 -- Policies are cached per backend; any change to them tells every backend.
 CREATE FUNCTION policy_changed() RETURNS trigger
@@ -285,6 +296,7 @@ CREATE TRIGGER sources_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON s
     FOR EACH STATEMENT EXECUTE FUNCTION policy_changed();
 CREATE TRIGGER blocked_values_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON blocked_values
     FOR EACH STATEMENT EXECUTE FUNCTION policy_changed();
+REVOKE EXECUTE ON FUNCTION policy_changed() FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- pg_dump keeps what admins add to the configuration tables

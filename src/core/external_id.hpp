@@ -1,0 +1,17 @@
+#pragma once
+#include "core/no_postgres.hpp"
+
+#include <string_view>
+
+#include "core/normalized.hpp"
+
+namespace pm::core {
+
+inline constexpr std::size_t kMaxExternalId = 255;
+
+// An application's own id for a person: white space around it removed,
+// otherwise kept exactly (case matters); refused when it holds a control
+// character or is longer than kMaxExternalId bytes (it must fit an index).
+Normalized normalize_external_id(std::string_view raw);
+
+}  // namespace pm::core
