@@ -1,6 +1,7 @@
 // SQL-callable normalizers (DESIGN.md section 2): thin wrappers around
 // src/core. normalize_* raise 22023, try_* return NULL, phone_info never fails.
 #include "pg/datum.hpp"
+#include "pg/event_row.hpp"
 #include "pg/normalizer_cache.hpp"
 #include "pg/settings.hpp"
 
@@ -80,4 +81,20 @@ PM_FUNCTION(pm_phone_info) {
     text_or_null(6, info.national_format);
     text_or_null(7, info.international_format);
     return pg_call([&] { return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)); });
+}
+
+// normalize_event_phone(raw, region DEFAULT NULL): as the triggers read an
+// event's phone (its phone_region, else the setting; phone_accept applies).
+PM_FUNCTION(pm_normalize_event_phone) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    std::optional<std::string> raw = trimmed_or_absent(text_arg(fcinfo, 0));
+    if (!raw) PG_RETURN_NULL();
+    std::optional<std::string> region;
+    if (!PG_ARGISNULL(1)) region = trimmed_or_absent(text_arg(fcinfo, 1));
+    std::optional<std::string> canonical =
+        region ? core::canonical_region(*region) : std::optional<std::string>(default_region());
+    if (!canonical) PG_RETURN_NULL();
+    core::Normalized n = cached_normalize_phone(*raw, *canonical, phone_accept());
+    if (!n.ok()) PG_RETURN_NULL();
+    return text_datum(n.value);
 }

@@ -31,6 +31,14 @@ AS $$
     RETURNING e.event_id, e.profile_id, e.outcome
 $$;
 
+-- A phone number normalized as the triggers normalize an event's: in the
+-- given region (else profile_merge.default_region), accepted per
+-- profile_merge.phone_accept; NULL when refused.
+CREATE FUNCTION normalize_event_phone(raw text, region text DEFAULT NULL) RETURNS text
+    AS 'MODULE_PATHNAME', 'pm_normalize_event_phone'
+    LANGUAGE C STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+
 -- The active profile holding any of the given identifiers, typed as people
 -- type them; external_id is looked at first, then email, then phone.
 CREATE FUNCTION find_profile(
@@ -48,8 +56,7 @@ AS $$
      WHERE i.account_id = $1 AND i.detached_at IS NULL
        AND (   (i.kind = 'external_id' AND i.value = btrim($4))
             OR (i.kind = 'email' AND i.value = try_normalize_email($2))
-            OR (i.kind = 'phone' AND i.value = CASE WHEN $5 IS NULL THEN try_normalize_phone($3)
-                                                    ELSE try_normalize_phone($3, $5) END))
+            OR (i.kind = 'phone' AND i.value = normalize_event_phone($3, $5)))
      ORDER BY CASE i.kind WHEN 'external_id' THEN 1 WHEN 'email' THEN 2 ELSE 3 END
      LIMIT 1
 $$;
@@ -109,7 +116,9 @@ AS $$
 DECLARE
     m           merges%ROWTYPE;
     blocker     bigint;
-    blocker_event bigint;
+    blocker_kind  text;
+    blocker_value text;
+    blocker_what  text;
     after_merge jsonb;
     current_props jsonb;
     restored    jsonb;
@@ -145,34 +154,45 @@ BEGIN
                                 blocker, m.account_id, blocker);
     END IF;
 
-    SELECT i.detached_by_event INTO blocker_event FROM identifiers i
-     WHERE i.account_id = m.account_id AND i.identifier_id = ANY (m.added_identifiers)
-       AND i.detached_at IS NOT NULL
-     ORDER BY i.detached_at LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'merge % cannot be undone exactly: event % later replaced an identifier the merge moved',
-                        m.merge_id, blocker_event
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'The identifiers of the merged profile must still be on the survivor.';
-    END IF;
-
-    -- A value a forced merge took away may have been claimed since.
-    SELECT i.event_id INTO blocker_event
+    -- Every value the merge copied to the survivor must still be attached
+    -- to it (possibly as a later copy, after another merge was undone), and
+    -- every value a forced merge took away must still be free.
+    SELECT o.kind, o.value,
+           coalesce((SELECT 'event ' || h.event_id FROM identifiers h
+                      WHERE h.account_id = o.account_id AND h.kind = o.kind AND h.value = o.value
+                        AND h.detached_at IS NULL AND h.event_id IS NOT NULL),
+                    (SELECT 'event ' || d.detached_by_event FROM identifiers d
+                      WHERE d.account_id = o.account_id AND d.kind = o.kind AND d.value = o.value
+                        AND d.profile_id = m.survivor_id AND d.detached_by_event IS NOT NULL
+                      ORDER BY d.detached_at DESC LIMIT 1),
+                    'a later change')
+      INTO blocker_kind, blocker_value, blocker_what
       FROM identifiers o
-      JOIN identifiers i ON i.account_id = o.account_id AND i.kind = o.kind AND i.value = o.value
      WHERE o.account_id = m.account_id AND o.identifier_id = ANY (m.moved_identifiers)
-       AND i.detached_at IS NULL AND NOT i.identifier_id = ANY (m.added_identifiers)
-     LIMIT 1;
+       AND NOT EXISTS (
+           SELECT FROM identifiers h
+            WHERE h.account_id = o.account_id AND h.kind = o.kind AND h.value = o.value
+              AND h.detached_at IS NULL
+              AND h.profile_id = CASE WHEN o.detach_reason = 'forced' THEN NULL ELSE m.survivor_id END)
+       AND (o.detach_reason <> 'forced' OR EXISTS (
+           SELECT FROM identifiers h
+            WHERE h.account_id = o.account_id AND h.kind = o.kind AND h.value = o.value
+              AND h.detached_at IS NULL))
+     ORDER BY o.identifier_id LIMIT 1;
     IF FOUND THEN
-        RAISE EXCEPTION 'merge % cannot be undone exactly: event % later attached a value the merged profile held',
-                        m.merge_id, blocker_event
-            USING ERRCODE = 'object_not_in_prerequisite_state';
+        RAISE EXCEPTION 'merge % cannot be undone exactly: % % is no longer where the merge left it (changed by %)',
+                        m.merge_id, blocker_kind, blocker_value, blocker_what
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Undo that change first, or correct the profiles by hand.';
     END IF;
 
     -- Identifiers: the copies on the survivor are detached, the merged
     -- profile gets its values back (history rows stay).
     UPDATE identifiers i SET detached_at = now(), detach_reason = 'unmerged'
-     WHERE i.account_id = m.account_id AND i.identifier_id = ANY (m.added_identifiers);
+     WHERE i.account_id = m.account_id AND i.profile_id = m.survivor_id AND i.detached_at IS NULL
+       AND (i.kind, i.value) IN (SELECT o.kind, o.value FROM identifiers o
+                                  WHERE o.account_id = m.account_id
+                                    AND o.identifier_id = ANY (m.added_identifiers));
     INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id, merge_id)
     SELECT m.account_id, o.kind, o.value, m.merged_id, o.source, o.event_id, m.merge_id
       FROM identifiers o
@@ -282,15 +302,21 @@ CREATE TYPE lineage_step AS (
 -- detachment, merge, unmerge and consent.
 CREATE FUNCTION explain_profile(account_id bigint, profile_id bigint)
 RETURNS SETOF lineage_step
-    LANGUAGE sql STABLE STRICT
+    LANGUAGE plpgsql STABLE STRICT
     SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-WITH lineage AS (SELECT unnest(lineage_of($1, $2)) AS id),
+#variable_conflict use_column
+DECLARE
+    -- Resolved first: an unknown profile is an error, never an empty answer.
+    members bigint[] := lineage_of($1, $2);
+BEGIN
+RETURN QUERY
+WITH lineage AS (SELECT unnest(members) AS id),
 steps AS (
     SELECT p.created_at AS at, 2 AS rank, 'created' AS step, p.profile_id, NULL::text AS kind,
            NULL::text AS value, NULL::text AS source,
-           (SELECT min(e.event_id) FROM events e WHERE e.account_id = $1 AND e.profile_id = p.profile_id
-               AND e.outcome = 'created') AS event_id,
+           (SELECT min(e.event_id) FROM events e WHERE e.account_id = $1 AND e.profile_id = p.profile_id)
+               AS event_id,
            NULL::bigint AS merge_id, NULL::bigint AS consent_id,
            CASE WHEN p.merged_into IS NOT NULL THEN 'now merged into profile ' || p.merged_into END AS detail
       FROM profiles p WHERE p.account_id = $1 AND p.profile_id IN (SELECT id FROM lineage)
@@ -337,8 +363,8 @@ steps AS (
 )
 SELECT at, step, profile_id, kind, value, source, event_id, merge_id, consent_id, detail
   FROM steps
- ORDER BY at, event_id NULLS LAST, rank, consent_id
-$$;
+ ORDER BY at, event_id NULLS LAST, rank, consent_id, profile_id, kind, value;
+END $$;
 
 -- The identity graph of a profile as a Mermaid flowchart: its lineage,
 -- their identifiers (dashed when detached), merges, and conflicts recorded
@@ -398,3 +424,22 @@ BEGIN
     END LOOP;
     RETURN array_to_string(lines, E'\n');
 END $$;
+
+------------------------------------------------------------------------------
+-- The bulk path
+------------------------------------------------------------------------------
+
+-- Replays the events staged in a table (any of the application columns of
+-- events; missing ones take events' defaults), in physical order or by
+-- order_by (a column name), through the same rules as the triggers, in
+-- memory, and writes the results in bulk. The final state is the one
+-- inserting the same events one by one would give. Takes SHARE ROW EXCLUSIVE
+-- locks on the extension's tables: other writers wait until it commits.
+-- Reports progress as NOTICEs; returns the number of events ingested.
+CREATE FUNCTION ingest(source_table regclass, order_by text DEFAULT NULL)
+RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pm_ingest'
+    LANGUAGE C VOLATILE
+    SET search_path = pg_catalog, @extschema@, pg_temp;
+
+REVOKE EXECUTE ON FUNCTION ingest(regclass, text) FROM PUBLIC;
