@@ -17,8 +17,8 @@ mkdir -p build/cmake
 rm -f build/unit.xml
 bash scripts/unit-tests.sh
 if [ -f build/unit.xml ]; then
-  total=$(grep -m1 -o '<testsuites tests="[0-9]*"' build/unit.xml | grep -o '[0-9]*$')
-  fails=$(grep -m1 -o '<testsuites tests="[0-9]*" failures="[0-9]*"' build/unit.xml | grep -o '[0-9]*$')
+  total=$(sed -n 's/.*<testsuites tests="\([0-9]*\)".*/\1/p' build/unit.xml | head -1)
+  fails=$(sed -n 's/.*<testsuites tests="[0-9]*" failures="\([0-9]*\)".*/\1/p' build/unit.xml | head -1)
   passed=$((passed + total - fails)); failed=$((failed + fails))
 else
   echo "unit tests did not build or run"; failed=$((failed + 1))
