@@ -172,6 +172,8 @@ std::optional<std::string> canonical_region(std::string_view region) {
     return std::string(rc, 2);
 }
 
+constexpr std::size_t kMaxE164Digits = 15;
+
 Normalized normalize_phone(std::string_view raw, std::string_view region, PhoneAccept accept) {
     std::string_view text;
     std::string region_code, reason;
@@ -200,6 +202,21 @@ Normalized normalize_phone(std::string_view raw, std::string_view region, PhoneA
 
     std::string e164;
     util.Format(pn, PhoneNumberUtil::E164, &e164);
+    // E.164 numbers have at most 15 digits; libphonenumber's metadata lets a
+    // few longer ones through (German and Japanese ranges).
+    if (e164.size() > kMaxE164Digits + 1)
+        return Normalized::failure("longer than the 15 digits E.164 allows");
+    // A merely possible number must come back as itself when its E.164 form
+    // is read again, or the same number typed later would be stored twice
+    // (seen with German trunk prefixes: "0 00 40 0" gives +4900400, which
+    // reads back as +490400). Valid numbers always do.
+    if (accept == PhoneAccept::Possible && !util.IsValidNumber(pn)) {
+        PhoneNumber again;
+        std::string reread;
+        if (util.Parse(e164, region_code, &again) != PhoneNumberUtil::NO_PARSING_ERROR ||
+            (util.Format(again, PhoneNumberUtil::E164, &reread), reread != e164))
+            return Normalized::failure("not a stable phone number (its E.164 form reads back differently)");
+    }
     return Normalized::success(std::move(e164));
 }
 

@@ -22,7 +22,9 @@ struct PhoneInfo {
     std::string e164;
     bool is_valid = false;
     bool is_possible = false;
-    std::string region;            // region the number belongs to ("" if unknown)
+    std::string region;            // region the number belongs to: an ISO code,
+                                   // "001" for non-geographic numbers (+800),
+                                   // "" if unknown
     int country_code = 0;
     std::string number_type;       // "mobile", "fixed_line", ... lower case
     std::string national_format;

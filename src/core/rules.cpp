@@ -69,7 +69,7 @@ public:
             return std::move(d_);
         }
         const auto order = processing_order(event_.policy);
-        choose_subject();
+        choose_subject(order);
         for (Kind k : order)
             if (const Usable* u = find_usable(k)) resolve_identifier(*u);
         record_consents();
@@ -125,19 +125,24 @@ private:
         return id;
     }
 
-    // Step 3. Only kinds in identify_by choose the subject; a kind the
-    // source merely accepts is attached (or conflicts) in step 4.
-    void choose_subject() {
+    // Step 3. The kinds in identify_by choose the subject; a kind the source
+    // merely accepts is secondary: it is attached (or conflicts, or merges)
+    // in step 4, and chooses only when the event carries no identify_by kind
+    // at all (so that such an event never makes an empty profile).
+    void choose_subject(const std::vector<Kind>& order) {
         const std::vector<Kind>& identify_by = event_.policy.identify_by;
-        auto first = std::find_if(identify_by.begin(), identify_by.end(),
+        const bool identifying = std::any_of(identify_by.begin(), identify_by.end(),
+                                             [&](Kind k) { return find_usable(k) != nullptr; });
+        const std::vector<Kind>& choosers = identifying ? identify_by : order;
+        auto first = std::find_if(choosers.begin(), choosers.end(),
                                   [&](Kind k) { return find_usable(k) != nullptr; });
-        if (first != identify_by.end()) {
+        if (first != choosers.end()) {
             const Usable& lead = *find_usable(*first);
             if (lead.owner) {
                 subject_ = *lead.owner;
                 return;
             }
-            for (auto it = std::next(first); it != identify_by.end(); ++it) {
+            for (auto it = std::next(first); it != choosers.end(); ++it) {
                 const Usable* u = find_usable(*it);
                 if (u && u->owner && !work_.at(*u->owner).value(lead.kind)) {
                     subject_ = *u->owner;
@@ -164,7 +169,7 @@ private:
         const Profile& q = work_.at(other);
         if (!event_.policy.merges) {
             note(Action::Conflict, u.kind, u.value, other, "source does not merge profiles");
-        } else if (subject_ == kNewProfile || !compatible(s, q)) {
+        } else if (!compatible(s, q)) {
             note(Action::Conflict, u.kind, u.value, other, "profiles are incompatible");
         } else {
             merge(other, u);

@@ -120,6 +120,10 @@ struct ConsentRecord {
 
 struct Decision {
     Outcome outcome = Outcome::Rejected;
+    // A profile is created (id kNewProfile). It can be merged into an older
+    // one by the same event, when only a kind the source accepts but does
+    // not identify by led to that one; it is then created empty and its
+    // values are attached to the survivor directly.
     bool create_profile = false;
     std::optional<ProfileId> subject;     // the event's final active profile
     std::vector<Attach> attaches;         // sorted by (kind, value)

@@ -13,11 +13,28 @@ void invalid_parameter(const std::string& message, const std::string& detail) {
     throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, message, detail);
 }
 
+namespace {
+
+// Where caught errors wait while C++ unwinds to the entry point. Not a
+// transaction context: the error may be caught inside a subtransaction that
+// the unwinding rolls back. Reset whenever the outermost entry point starts,
+// when no error can be pending.
+MemoryContext caught_errors_context() {
+    static MemoryContext context = nullptr;
+    if (!context)
+        context = AllocSetContextCreate(TopMemoryContext, "profile_merge caught errors",
+                                        ALLOCSET_SMALL_SIZES);
+    return context;
+}
+
+int entry_depth = 0;
+
+}  // namespace
+
 namespace detail {
 
-// In PG_CATCH the ErrorData is copied out of ErrorContext into the current
-// (sub)transaction's context, which outlives every context our C++ code
-// uses and is released when the error aborts the (sub)transaction.
+// In PG_CATCH the ErrorData is copied out of ErrorContext (which
+// FlushErrorState resets) into caught_errors_context.
 ErrorData* run_guarded(void (*fn)(void*), void* arg) {
     MemoryContext caller_context = CurrentMemoryContext;
     ErrorData* volatile failure = nullptr;
@@ -25,7 +42,7 @@ ErrorData* run_guarded(void (*fn)(void*), void* arg) {
     { fn(arg); }
     PG_CATCH();
     {
-        MemoryContextSwitchTo(CurTransactionContext);
+        MemoryContextSwitchTo(caught_errors_context());
         failure = CopyErrorData();
         FlushErrorState();
         MemoryContextSwitchTo(caller_context);
@@ -62,8 +79,12 @@ struct PendingError {
 Datum call_cpp(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
     ErrorData* pg_error = nullptr;
     PendingError pending;
+    if (entry_depth == 0) MemoryContextReset(caught_errors_context());
+    ++entry_depth;
     try {
-        return body(fcinfo);
+        Datum result = body(fcinfo);
+        --entry_depth;
+        return result;
     } catch (const PgError& e) {
         pg_error = e.edata();
     } catch (const SqlError& e) {
@@ -75,6 +96,7 @@ Datum call_cpp(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
     } catch (...) {
         pending.set(ERRCODE_INTERNAL_ERROR, "unknown C++ exception in profile_merge");
     }
+    --entry_depth;
     // Outside every handler: from here on a longjmp skips no C++ state.
     if (pg_error) ReThrowError(pg_error);
     ereport(ERROR, (errcode(pending.sqlstate), errmsg("%s", pending.message),

@@ -30,7 +30,7 @@ public:
     const char* what() const noexcept override;
 
 private:
-    ErrorData* edata_;  // in CurTransactionContext, freed with it
+    ErrorData* edata_;  // valid until the outermost entry point is called again
 };
 
 // An error of our own with the SQLSTATE it must reach the client with.

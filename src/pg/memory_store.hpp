@@ -35,6 +35,9 @@ public:
 
     void set_account(std::int64_t account) { account_ = account; }
 
+    // The tables are locked against other writers for the whole ingest.
+    bool concurrent() const override { return false; }
+
     // Loads what the batch's events can reach: the owners of their values,
     // the profiles their hints lead to, and every attached identifier of
     // those profiles.

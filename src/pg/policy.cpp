@@ -2,6 +2,7 @@
 
 #include "pg/spi.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -27,8 +28,10 @@ std::vector<core::Kind> parse_kinds(const std::optional<std::string>& csv) {
     if (!csv) return kinds;
     std::stringstream in(*csv);
     std::string name;
+    // A kind listed twice counts once (the table's CHECK allows repeats).
     while (std::getline(in, name, ','))
-        if (auto k = core::parse_kind(name)) kinds.push_back(*k);
+        if (auto k = core::parse_kind(name); k && std::find(kinds.begin(), kinds.end(), *k) == kinds.end())
+            kinds.push_back(*k);
     return kinds;
 }
 

@@ -40,6 +40,10 @@ class Store {
 public:
     virtual ~Store() = default;
 
+    // True when other transactions may change the rows meanwhile (attempts
+    // can fail and be retried).
+    virtual bool concurrent() const = 0;
+
     // Active owners of the given values (absent values are skipped).
     virtual std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
                                            const std::optional<std::string>& email,
@@ -93,6 +97,8 @@ public:
 class SpiStore final : public Store {
 public:
     explicit SpiStore(std::int64_t account) : account_(account) {}
+
+    bool concurrent() const override { return true; }
 
     std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
                                    const std::optional<std::string>& email,

@@ -475,6 +475,37 @@ TEST(RulesSubject, OnlyAcceptedKindsOutsideIdentifyByMakeANewProfile) {
     EXPECT_EQ(oname(d.outcome), "created") << describe(d);
 }
 
+TEST(RulesSubject, SecondaryKindChoosesWhenNoIdentifyingKindIsCarried) {
+    // identify_by {external_id}, accepts {external_id, email}: an event with
+    // the email alone finds its owner instead of making an empty profile.
+    Policy p = make_policy({kExt}, false, {}, {kExt, kEmail});
+    ProfileMap ps = profiles({prof(1, 100, {}, kAna, {})});
+    Decision d = run(Ev(p).email(kAna), ps);
+    EXPECT_FALSE(d.create_profile) << describe(d);
+    EXPECT_EQ(d.subject, std::optional<ProfileId>(1)) << describe(d);
+    EXPECT_EQ(oname(d.outcome), "matched") << describe(d);
+}
+
+TEST(RulesMerge, NewProfileMergesIntoTheOwnerOfASecondaryKind) {
+    // identify_by {external_id}, merging source: the external id is new, the
+    // email belongs to #1, which has no external id. The new profile is
+    // compatible with #1 and merges into it (the older survives): the same
+    // event sent again changes nothing.
+    Policy p = make_policy({kExt}, true, {}, {kExt, kEmail});
+    ProfileMap ps = profiles({prof(1, 100, {}, kAna, {})});
+    Decision d = run(Ev(p).ext(kCust1).email(kAna), ps);
+    EXPECT_TRUE(d.create_profile) << describe(d);
+    EXPECT_EQ(merges(d), V{M(1, kNewProfile)}) << describe(d);
+    EXPECT_EQ(attaches(d), V{A(kExt, kCust1, 1)}) << describe(d);
+    EXPECT_EQ(d.subject, std::optional<ProfileId>(1)) << describe(d);
+    EXPECT_EQ(oname(d.outcome), "merged") << describe(d);
+    EXPECT_EQ(changed(d), V{P(1, kCust1, kAna, {})}) << describe(d);
+
+    ProfileMap after = profiles({prof(1, 100, kCust1, kAna, {})});
+    Decision again = run(Ev(p).ext(kCust1).email(kAna), after);
+    EXPECT_EQ(oname(again.outcome), "matched") << describe(again);
+}
+
 TEST(RulesOverride, ValueThatArrivedByAMergeInTheSameEventIsDetached) {
     // api: hint names Carla's email profile (older); the external id is held
     // by her phone profile, which merges in and brings its phone; then the
