@@ -101,8 +101,9 @@ pm_verdict() {
 
 # pm_check_named <db> <sql file> [psql -v assignments...]: runs a file of
 # queries that each return one column, named after the check, holding the
-# number of violations. Prints "name  n" for each; notes a problem unless all
-# are 0 (and fails at once if the file cannot run).
+# number of violations. Prints "name  n" for each; unless all are 0, notes a
+# problem (pm_problem) and returns 1 (callers under set -e that want to go on
+# write `pm_check_named ... || true`). Fails at once if the file cannot run.
 pm_check_named() {
   local db=$1 file=$2; shift 2
   local out
@@ -112,15 +113,19 @@ pm_check_named() {
   figures=$(printf '%s\n' "$out" | awk 'NR % 2 == 1 { name = $0; next } { printf "  %-44s %s\n", name, $0 }')
   violations=$(printf '%s\n' "$out" | awk 'NR % 2 == 0 && $0 != "0" { n++ } END { print n + 0 }')
   printf '%s\n' "$figures"
-  [ "$violations" -eq 0 ] || pm_problem "$violations check(s) of $(basename "$file") are not 0 on $db: $(printf '%s\n' "$figures" | awk '$NF != "0" {printf "%s=%s ", $1, $NF}')"
+  if [ "$violations" -ne 0 ]; then
+    pm_problem "$violations check(s) of $(basename "$file") are not 0 on $db: $(printf '%s\n' "$figures" | awk '$NF != "0" {printf "%s=%s ", $1, $NF}')"
+    return 1
+  fi
   return 0
 }
 
 # pm_invariants <db>: test/sql/check_invariants.sql (one line, "all hold"
 # or the violated invariants with their counts; an older version printed one
-# count per check, all 0 when they hold) and lib/invariants.sql.
+# count per check, all 0 when they hold) and lib/invariants.sql. Like
+# pm_check_named: notes problems and returns 1 when an invariant is violated.
 pm_invariants() {
-  local out
+  local out rc=0
   say "invariants on $1:"
   out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -f "$PM_ROOT/test/sql/check_invariants.sql" 2>&1) \
     || { printf '%s\n' "$out" >&2; fail "test/sql/check_invariants.sql could not run on $1"; }
@@ -130,8 +135,10 @@ pm_invariants() {
   else
     printf '  %-44s %s\n' "test/sql/check_invariants.sql" "$out"
     pm_problem "test/sql/check_invariants.sql on $1: $out"
+    rc=1
   fi
-  pm_check_named "$1" "$PM_TEST_LIB/invariants.sql"
+  pm_check_named "$1" "$PM_TEST_LIB/invariants.sql" || rc=1
+  return "$rc"
 }
 
 # pm_wait_ready [seconds]: waits until the server accepts connections.
