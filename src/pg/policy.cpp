@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 extern "C" {
 #include "utils/inval.h"
@@ -20,8 +21,23 @@ namespace {
 // between events (invalidation, or a full cache).
 std::map<std::pair<std::int64_t, std::string>, core::Policy> policy_cache;
 constexpr size_t kMaxPolicyCache = 10000;
-std::unordered_map<std::string, bool> blocked_cache;
-constexpr size_t kMaxBlockedCache = 100000;
+// The blocked values that apply to an account (its own and account 0's),
+// loaded whole: the list is short, and one set look-up per value beats a
+// query per new value. A list longer than the cap is probed value by value.
+struct BlockedSet {
+    bool complete = false;
+    std::unordered_set<std::string> values;
+};
+std::unordered_map<std::int64_t, BlockedSet> blocked_by_account;
+constexpr std::uint64_t kMaxBlockedPerAccount = 10000;
+constexpr size_t kMaxBlockedAccounts = 1000;
+
+std::string blocked_key(core::Kind kind, const std::string& value) {
+    std::string key(core::kind_name(kind));
+    key.push_back('\x1f');
+    key.append(value);
+    return key;
+}
 
 std::vector<core::Kind> parse_kinds(const std::optional<std::string>& csv) {
     std::vector<core::Kind> kinds;
@@ -43,6 +59,10 @@ Plan load_policy(
     {"bigint", "text"});
 
 Plan load_blocked(
+    "SELECT kind, value FROM blocked_values WHERE account_id IN (0, $1) LIMIT $2",
+    {"bigint", "bigint"});
+
+Plan probe_blocked(
     "SELECT 1 FROM blocked_values WHERE account_id IN (0, $1) AND kind = $2 AND value = $3 LIMIT 1",
     {"bigint", "text", "text"});
 
@@ -64,7 +84,7 @@ void learn_policy_tables() {
 void on_relcache_invalidation(Datum, Oid relid) {
     if (relid != InvalidOid && relid != policy_tables[0] && relid != policy_tables[1]) return;
     policy_cache.clear();
-    blocked_cache.clear();
+    blocked_by_account.clear();
     policy_tables[0] = policy_tables[1] = InvalidOid;  // the extension may have been re-created
 }
 
@@ -91,17 +111,23 @@ const core::Policy* find_policy(std::int64_t account, const std::string& source)
 }
 
 bool is_blocked(std::int64_t account, core::Kind kind, const std::string& value) {
-    std::string key = std::to_string(account);
-    key.append(1, '\x1f').append(core::kind_name(kind)).append(1, '\x1f').append(value);
-    if (auto it = blocked_cache.find(key); it != blocked_cache.end()) return it->second;
-    learn_policy_tables();
-    bool blocked = !load_blocked
-                        .run({Param::int8(account), Param::text(core::kind_name(kind)),
-                              Param::text(value)})
-                        .empty();
-    if (blocked_cache.size() >= kMaxBlockedCache) blocked_cache.clear();
-    blocked_cache.emplace(std::move(key), blocked);
-    return blocked;
+    auto it = blocked_by_account.find(account);
+    if (it == blocked_by_account.end()) {
+        learn_policy_tables();
+        Rows rows = load_blocked.run({Param::int8(account), Param::int8(kMaxBlockedPerAccount + 1)});
+        BlockedSet set;
+        set.complete = rows.size() <= kMaxBlockedPerAccount;
+        if (set.complete)
+            for (std::uint64_t i = 0; i < rows.size(); ++i)
+                set.values.insert(blocked_key(*core::parse_kind(*rows.text(i, 0)), *rows.text(i, 1)));
+        if (blocked_by_account.size() >= kMaxBlockedAccounts) blocked_by_account.clear();
+        it = blocked_by_account.emplace(account, std::move(set)).first;
+    }
+    if (it->second.complete) return it->second.values.count(blocked_key(kind, value)) > 0;
+    // A list too long to keep: one indexed look-up per value.
+    return !probe_blocked
+                .run({Param::int8(account), Param::text(core::kind_name(kind)), Param::text(value)})
+                .empty();
 }
 
 void register_policy_invalidation() {
