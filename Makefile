@@ -48,7 +48,7 @@ all install installcheck:
 	@echo "pg_config not found: run 'make deps' first (or 'make test' / 'make demo', which do)"; exit 1
 endif
 
-.PHONY: deps test demo unit bench-normalize
+.PHONY: deps test demo unit fuzz valgrind
 
 deps:
 	bash scripts/install-deps.sh
@@ -63,3 +63,12 @@ demo: deps
 
 unit: deps
 	bash scripts/unit-tests.sh
+
+# Longer runs than `make test` does (see test/fuzz/README.md and
+# test/valgrind/README.md).
+fuzz: deps
+	bash test/fuzz/run.sh 300
+
+valgrind: deps
+	$(MAKE) all
+	bash test/valgrind/run.sh
