@@ -54,12 +54,24 @@ std::vector<Kind> processing_order(const Policy& policy) {
     return order;
 }
 
+// The event with each policy list holding a kind at most once (first
+// occurrence kept): a kind listed twice would be attached twice.
+Event without_repeats(Event e) {
+    for (std::vector<Kind>* list : {&e.policy.identify_by, &e.policy.may_override, &e.policy.accepts}) {
+        std::vector<Kind> unique;
+        for (Kind k : *list)
+            if (!contains(unique, k)) unique.push_back(k);
+        *list = std::move(unique);
+    }
+    return e;
+}
+
 // Carries the decision being built and the simulated state of the touched
 // profiles as the steps of section 4 change them.
 class Resolver {
 public:
     Resolver(const Event& event, const ProfileMap& profiles)
-        : event_(event), original_(profiles), work_(profiles) {}
+        : event_(without_repeats(event)), original_(profiles), work_(profiles) {}
 
     Decision run() {
         collect_usable();
@@ -275,7 +287,7 @@ private:
         return d_.detail.back();
     }
 
-    const Event& event_;
+    const Event event_;
     const ProfileMap& original_;
     ProfileMap work_;
     std::vector<Usable> usable_;
