@@ -267,6 +267,17 @@ SELECT pg_temp.try(format('SELECT profile_merge.unmerge(%s)', :m11));
 DELETE FROM merges WHERE account_id = 537;
 SELECT pg_temp.n(unmerge(:m11)) AS reactivated;
 
+-- A profile an event created and merged away at once (led to an older
+-- profile only by a kind its source accepts but does not identify by) held
+-- nothing: its merge cannot be undone, which would leave an empty profile.
+INSERT INTO sources VALUES ('crm_559', '{external_id}', true, '{}', '{external_id,email}', 559);
+SELECT outcome FROM profile_merge.identify(559, 'form', email => 'una@example.com');
+SELECT outcome FROM profile_merge.identify(559, 'crm_559', external_id => 'U-1', email => 'una@example.com');
+SELECT merge_id AS m559 FROM profile_merge.merges WHERE account_id = 559 \gset
+SELECT pg_temp.try(format('SELECT profile_merge.unmerge(559, %s)', :m559)) ~ '^55000: merge [0-9]+ moved no identifier' AS refused;
+SELECT count(*) FILTER (WHERE merged_into IS NULL) AS active, count(*) FILTER (WHERE merged_into IS NOT NULL) AS tombstones
+  FROM profile_merge.profiles WHERE account_id = 559;
+
 -- The shared invariants (every count must be 0). pg_regress feeds this file
 -- to psql on stdin, so \ir resolves against the working directory (the top
 -- of the source tree). Their text is not echoed, only their results, so that

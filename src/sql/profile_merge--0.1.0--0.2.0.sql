@@ -137,6 +137,15 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
 
+    -- A profile an event created and merged away at once (it was led to
+    -- an older profile only by a kind its source does not identify by)
+    -- held nothing: splitting it off would leave an empty profile.
+    IF cardinality(m.moved_identifiers) = 0 THEN
+        RAISE EXCEPTION 'merge % moved no identifier: undoing it would leave profile % empty',
+                        m.merge_id, m.merged_id
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+
     -- Same lock order as the triggers: profile rows by id.
     PERFORM FROM profiles p
       WHERE p.account_id = m.account_id AND p.profile_id IN (m.survivor_id, m.merged_id)
