@@ -75,3 +75,16 @@ RETURNING event_id, profile_id, outcome, detail;
 \echo '== 3. Every event says what happened'
 SELECT event_id, source, coalesce(email, phone) AS typed, profile_id, outcome
   FROM events WHERE account_id = 42 ORDER BY event_id;
+
+\echo
+\echo '== 4. Why is Carla one profile? Explain it, draw it, and undo the merge'
+SELECT profile_merge.find_profile(42, email => 'Carla@Example.com') AS carla \gset
+SELECT step, profile_id, kind, value, source, event_id, merge_id, detail
+  FROM explain_profile(42, :carla);
+SELECT profile_graph(42, :carla);
+SELECT merge_id AS carla_merge FROM merges WHERE account_id = 42 AND survivor_id = :carla \gset
+SELECT unmerge(42, :carla_merge) AS split_off;
+SELECT profile_id, email, phone, properties, merged_into FROM profiles
+ WHERE account_id = 42 AND profile_id IN (SELECT profile_id FROM identifiers
+                                           WHERE account_id = 42 AND value IN ('carla@example.com', '+13125550147'))
+ ORDER BY profile_id;
