@@ -19,12 +19,7 @@ using core::Kind;
 }  // namespace
 
 PM_FUNCTION(pm_consents_resolve) {
-    if (!CALLED_AS_TRIGGER(fcinfo)) invalid_parameter("consents_resolve() must be called as a trigger");
-    auto* trigdata = reinterpret_cast<TriggerData*>(fcinfo->context);
-    if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-        !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-        invalid_parameter("consents_resolve() must be a BEFORE INSERT FOR EACH ROW trigger");
-    require_own_table(trigdata, "consents");
+    TriggerData* trigdata = own_insert_trigger(fcinfo, "consents_resolve", "consents");
     if (inserting_event_consents() || bulk_ingest_writing()) return PointerGetDatum(trigdata->tg_trigtuple);
 
     TriggerRow row(trigdata);

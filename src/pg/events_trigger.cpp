@@ -11,17 +11,6 @@ namespace {
 using namespace pm;
 using namespace pm::pg;
 
-TriggerData* row_trigger(FunctionCallInfo fcinfo, const char* name) {
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        invalid_parameter(std::string(name) + "() must be called as a trigger");
-    auto* trigdata = reinterpret_cast<TriggerData*>(fcinfo->context);
-    if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-        !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-        invalid_parameter(std::string(name) + "() must be a BEFORE INSERT FOR EACH ROW trigger");
-    require_own_table(trigdata, "events");
-    return trigdata;
-}
-
 RawEvent read_event(const TriggerRow& row) {
     RawEvent raw;
     raw.account = row.int8("account_id");
@@ -45,7 +34,7 @@ RawEvent read_event(const TriggerRow& row) {
 }  // namespace
 
 PM_FUNCTION(pm_events_resolve) {
-    TriggerData* trigdata = row_trigger(fcinfo, "events_resolve");
+    TriggerData* trigdata = own_insert_trigger(fcinfo, "events_resolve", "events");
     // Rows written by profile_merge.ingest() are resolved already.
     if (bulk_ingest_writing()) return PointerGetDatum(trigdata->tg_trigtuple);
     TriggerRow row(trigdata);

@@ -7,7 +7,9 @@
 
 namespace pm::pg {
 
-// ERROR 42501 unless `trigdata` fires on profile_merge.<table>.
-void require_own_table(TriggerData* trigdata, const char* table);
+// The TriggerData of a BEFORE INSERT FOR EACH ROW trigger on
+// profile_merge.<table>; ERROR 22023 when called otherwise, 42501 when the
+// trigger has been attached to another table.
+TriggerData* own_insert_trigger(FunctionCallInfo fcinfo, const char* function, const char* table);
 
 }  // namespace pm::pg
