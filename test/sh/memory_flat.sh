@@ -179,14 +179,14 @@ fi
 [ "$(wc -l <"$work/series")" -eq $((EVENTS / BATCH + 1)) ] || fail "missing samples (the session ended early?)"
 
 step "the stream exceeded the caches' caps during the warm-up (first $WARMUP events)"
-caps=$("${PSQL[@]}" -F ' ' -d "$DB" <<SQL
-SELECT count(DISTINCT (btrim(phone), upper(coalesce(nullif(btrim(phone_region), ''), 'US'))))
-         FILTER (WHERE nullif(btrim(phone), '') IS NOT NULL),
-       count(DISTINCT account_id),
-       count(DISTINCT (account_id, source))
-  FROM profile_merge.events WHERE event_id <= $WARMUP + 1;
-SQL
-)
+# (the query is a variable: a here-document inside $( ) with parentheses
+# trips bash's parser)
+caps_sql="SELECT count(DISTINCT (btrim(phone), upper(coalesce(nullif(btrim(phone_region), ''), 'US'))))
+                 FILTER (WHERE nullif(btrim(phone), '') IS NOT NULL),
+               count(DISTINCT account_id),
+               count(DISTINCT (account_id, source))
+          FROM profile_merge.events WHERE event_id <= $WARMUP + 1"
+caps=$("${PSQL[@]}" -F ' ' -d "$DB" -c "$caps_sql")
 read -r raw_phones accounts pairs <<<"$caps"
 say "  distinct raw phone numbers: $raw_phones (memo: 2 generations of 50,000)"
 say "  distinct accounts:          $accounts (blocked-values cache: 1,000 accounts)"
