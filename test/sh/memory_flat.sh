@@ -62,7 +62,7 @@ work=$(mktemp -d)
 sampler_pid=""
 cleanup() {
   local rc=$?
-  [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
+  [ -z "$sampler_pid" ] || kill "$sampler_pid" 2>/dev/null || true  # it may have ended already (set -e)
   rm -rf "$work"
   pm_finish "$rc"
 }
