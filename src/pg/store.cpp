@@ -1,6 +1,7 @@
 #include "pg/store.hpp"
 
 #include "pg/arrays.hpp"
+#include "pg/attached_values.hpp"
 
 #include <algorithm>
 
@@ -26,21 +27,6 @@ Param jsonb_or_empty(Datum properties) {
         });
     return Param::datum(empty);
 }
-
-// Three probes on the full key of the unique index on attached values, so
-// that every plan (custom or generic, with statistics or on a table never
-// analyzed) is three unique-index look-ups: an OR of the three let the
-// planner settle for account_id alone and read the whole account per event.
-Plan find_owners_plan(
-    "SELECT 'external_id', $2, profile_id FROM identifiers"
-    " WHERE account_id = $1 AND kind = 'external_id' AND value = $2 AND detached_at IS NULL"
-    " UNION ALL "
-    "SELECT 'email', $3, profile_id FROM identifiers"
-    " WHERE account_id = $1 AND kind = 'email' AND value = $3 AND detached_at IS NULL"
-    " UNION ALL "
-    "SELECT 'phone', $4, profile_id FROM identifiers"
-    " WHERE account_id = $1 AND kind = 'phone' AND value = $4 AND detached_at IS NULL",
-    {"bigint", "text", "text", "text"});
 
 Plan merged_into_plan(
     "SELECT merged_into FROM profiles WHERE account_id = $1 AND profile_id = $2",
@@ -144,11 +130,13 @@ Plan consent_plan(
 std::vector<Owner> SpiStore::find_owners(const std::optional<std::string>& external_id,
                                       const std::optional<std::string>& email,
                                       const std::optional<std::string>& phone) {
-    Rows rows = find_owners_plan.run({Param::int8(account_), Param::text(external_id),
-                                      Param::text(email), Param::text(phone)});
+    const std::array<AttachedProbe, 3> probes = {AttachedProbe{Kind::ExternalId, &external_id},
+                                                 AttachedProbe{Kind::Email, &email},
+                                                 AttachedProbe{Kind::Phone, &phone}};
+    const auto holders = attached_owners(account_, probes);
     std::vector<Owner> owners;
-    for (std::uint64_t i = 0; i < rows.size(); ++i)
-        owners.push_back({*core::parse_kind(*rows.text(i, 0)), *rows.text(i, 1), rows.int8(i, 2)});
+    for (size_t i = 0; i < probes.size(); ++i)
+        if (holders[i]) owners.push_back({probes[i].kind, **probes[i].value, *holders[i]});
     return owners;
 }
 
