@@ -2,6 +2,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/postgres.hpp"
+#include "pg/relations.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -27,14 +28,10 @@ struct Probe {
     int64 profile;
 };
 
-// Postgres C only (runs inside pg_call). The relations are found by name
-// each time: a syscache hit, and right after DROP/CREATE EXTENSION too.
+// Postgres C only (runs inside pg_call).
 void probe_index(int64 account, Probe* probes, int count) {
-    Oid nsp = get_namespace_oid("profile_merge", false);
-    Oid heap_oid = get_relname_relid("identifiers", nsp);
-    Oid index_oid = get_relname_relid("identifiers_attached_value", nsp);
-    if (!OidIsValid(heap_oid) || !OidIsValid(index_oid))
-        elog(ERROR, "profile_merge: table identifiers or index identifiers_attached_value is missing");
+    Oid heap_oid = extension_relid("identifiers");
+    Oid index_oid = extension_relid("identifiers_attached_value");
     Relation heap = table_open(heap_oid, AccessShareLock);
     Relation index = index_open(index_oid, AccessShareLock);
     AttrNumber profile_att = get_attnum(heap_oid, "profile_id");

@@ -2,6 +2,7 @@
 
 #include "pg/arrays.hpp"
 #include "pg/attached_values.hpp"
+#include "pg/profile_lock.hpp"
 
 #include <algorithm>
 
@@ -30,16 +31,6 @@ Param jsonb_or_empty(Datum properties) {
 
 Plan merged_into_plan(
     "SELECT merged_into FROM profiles WHERE account_id = $1 AND profile_id = $2",
-    {"bigint", "bigint"});
-
-// One row by its full primary key: whatever the statistics (a table never
-// analyzed, in the middle of a million-row COPY), a generic plan of this is
-// a unique-index probe. (An "= ANY" or a join over unnest() let the plan
-// cache settle on an account-wide bitmap scan and a hash join.)
-Plan lock_plan(
-    "SELECT profile_id, external_id, email, phone, merged_into IS NULL,"
-    "       (extract(epoch FROM created_at) * 1000000)::bigint"
-    "  FROM profiles WHERE account_id = $1 AND profile_id = $2 FOR UPDATE",
     {"bigint", "bigint"});
 
 Plan create_plan(
@@ -158,15 +149,15 @@ std::vector<LockedProfile> SpiStore::lock(std::vector<ProfileId> ids) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     for (ProfileId id : ids) {  // in id order: the lock order of DESIGN.md 6
-        Rows rows = lock_plan.run({Param::int8(account_), Param::int8(id)});
-        if (rows.empty()) continue;
+        std::optional<LockedProfileRow> row = lock_profile_row(account_, id);
+        if (!row) continue;
         LockedProfile lp;
-        lp.profile.id = rows.int8(0, 0);
-        lp.profile.external_id = rows.text(0, 1);
-        lp.profile.email = rows.text(0, 2);
-        lp.profile.phone = rows.text(0, 3);
-        lp.active = rows.boolean(0, 4);
-        lp.profile.created_at = rows.int8(0, 5);
+        lp.profile.id = row->id;
+        lp.profile.external_id = std::move(row->external_id);
+        lp.profile.email = std::move(row->email);
+        lp.profile.phone = std::move(row->phone);
+        lp.active = row->active;
+        lp.profile.created_at = row->created_at_us;
         out.push_back(std::move(lp));
     }
     return out;

@@ -27,7 +27,12 @@
 #      event may or may not re-attach) is printed.
 #   4. Scripted interleavings (lib/interleave.sh) of single-event
 #      transactions that a retry of the resolver makes wait for a lock while
-#      holding one from its earlier attempt: they must not deadlock.
+#      holding one from its earlier attempt: they must not deadlock. Then
+#      the profile row lock (taken without the executor, as
+#      SELECT ... FOR UPDATE would): under READ COMMITTED an event waits for
+#      the transaction holding its profile and applies its change on top of
+#      that one's; under REPEATABLE READ it fails with 40001 when its profile
+#      changed after its snapshot.
 #
 # Knobs: PM_CONC_CLIENTS, PM_CONC_TX, PM_CONC_THREADS (2), PM_CONC_HOT (12,
 # the persons of the hot account 1; accounts 2 and 3 have 300);
@@ -368,6 +373,39 @@ for sname in A2 B2 X E2; do
     pm_problem "interleaving 2 (lost claim keeping its earlier claim): session $sname failed: $(grep ERROR "$PM_IL_DIR/$sname.out" | head -1)"
   fi
 done
+# Interleaving 3: the profile row lock. H holds profile Q (an event that
+# changed it, not committed); W, an event for Q with a property, waits for
+# H, then locks Q's newest version: both properties end on Q.
+Q=$(one form "'il.q@example.com'" NULL)
+say "interleaving 3: profile Q=$Q"
+pm_session H "BEGIN;" "SELECT profile_id FROM profile_merge.identify(1, 'form', email => 'il.q@example.com', properties => '{\"h\": 1}');" \
+  "SELECT pmtest.park('H');" "COMMIT;"
+pm_wait_for 20 "$(pm_parked H)" || pm_problem "interleaving 3: session H never parked"
+pm_session W "SELECT 'w', profile_id FROM profile_merge.identify(1, 'form', email => 'il.q@example.com', properties => '{\"w\": 1}');"
+pm_wait_for 20 "$(pm_blocked_by W H)" || pm_problem "interleaving 3: W never waited for H's lock on Q"
+pm_release H
+pm_join
+pm_session_failed W && pm_problem "interleaving 3: W failed: $(grep ERROR "$PM_IL_DIR/W.out" | head -1)"
+grep -q "^w|$Q$" "$PM_IL_DIR/W.out" || pm_problem "interleaving 3: W did not resolve to Q: $(cat "$PM_IL_DIR/W.out")"
+[ "$("${PSQL[@]}" -d "$IDB" -c "SELECT properties @> '{\"h\": 1, \"w\": 1}' FROM profile_merge.profiles WHERE account_id = 1 AND profile_id = $Q")" = t ] \
+  || pm_problem "interleaving 3: W's lock did not see H's committed change of Q"
+# R takes its REPEATABLE READ snapshot, then waits on an advisory lock G
+# holds (park() cannot see a release under R's snapshot); Q changes and
+# commits meanwhile; then R's event for Q must fail with a serialization
+# failure, not act on the old row.
+pm_session G "SELECT pg_advisory_lock(4242);" "SELECT pmtest.park('G');"
+pm_wait_for 20 "$(pm_parked G)" || pm_problem "interleaving 3: session G never parked"
+pm_session R "BEGIN ISOLATION LEVEL REPEATABLE READ;" "SELECT count(*) FROM profile_merge.profiles;" \
+  "SELECT pg_advisory_lock_shared(4242);" \
+  "SELECT profile_id FROM profile_merge.identify(1, 'form', email => 'il.q@example.com', properties => '{\"r\": 1}');" "COMMIT;"
+pm_wait_for 20 "$(pm_blocked_by R G)" || pm_problem "interleaving 3: R never waited for G"
+"${PSQL[@]}" -d "$IDB" -c "SELECT profile_merge.identify(1, 'form', email => 'il.q@example.com', properties => '{\"c\": 1}')" >/dev/null \
+  || pm_problem "interleaving 3: changing Q failed"
+pm_release G
+pm_join
+grep -q 'could not serialize access' "$PM_IL_DIR/R.out" \
+  || pm_problem "interleaving 3: REPEATABLE READ event on a changed profile did not fail with 40001: $(cat "$PM_IL_DIR/R.out")"
+say "  profile lock: waited and saw the newer row (READ COMMITTED); 40001 under REPEATABLE READ"
 pm_invariants "$IDB" || true
 [ "${PM_CONC_ONLY_INTERLEAVINGS:-0}" = 1 ] && { pm_verdict "no scripted interleaving deadlocks"; exit 0; }
 pm_verdict "$events_sent events + $direct_sent direct consents from $CLIENTS clients at $tps tps; invariants hold, every consent is in the ledger, the serial replay agrees, no scripted interleaving deadlocks"
