@@ -2,6 +2,8 @@
 
 #include "core/normalized.hpp"
 
+#include <cstring>
+
 namespace pm::pg {
 
 std::optional<std::string> trimmed_or_absent(std::string_view s) {
@@ -14,9 +16,14 @@ TriggerRow::TriggerRow(TriggerData* trigdata)
     : trigdata_(trigdata), tuple_(trigdata->tg_trigtuple), desc_(trigdata->tg_relation->rd_att) {}
 
 int TriggerRow::attnum(const char* column) const {
-    int n = pg_call([&] { return SPI_fnumber(desc_, column); });
-    if (n <= 0) throw SqlError(ERRCODE_UNDEFINED_COLUMN, std::string("column \"") + column + "\" is missing");
-    return n;
+    // A walk over the descriptor in memory, which cannot raise: SPI_fnumber
+    // through the guard cost ~800 instructions per column, 12 columns per
+    // event (callgrind).
+    for (int i = 0; i < desc_->natts; ++i) {
+        const FormData_pg_attribute* a = TupleDescAttr(desc_, i);
+        if (!a->attisdropped && std::strcmp(NameStr(a->attname), column) == 0) return i + 1;
+    }
+    throw SqlError(ERRCODE_UNDEFINED_COLUMN, std::string("column \"") + column + "\" is missing");
 }
 
 Datum TriggerRow::datum(const char* column, bool* isnull) const {
