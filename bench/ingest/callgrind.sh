@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench/ingest/callgrind.sh: instructions per event of the trigger path,
+# counted by callgrind. Instruction counts do not depend on what else the
+# machine is doing, so two builds or two schemas compare exactly where
+# wall-clock rates on a shared machine vary by +-20%.
+#
+#   make && sudo make install
+#   bash bench/ingest/callgrind.sh                  # the installed build
+#   bash bench/ingest/callgrind.sh "<SQL run after CREATE EXTENSION>"
+#
+# A throwaway cluster loads the first PM_CG_PRELOAD (20,000) events of the
+# bench/ingest stream through the trigger (so that lookups meet populated
+# indexes), then stops; a single-user backend under callgrind COPYs the
+# next PM_CG_EVENTS (5,000), counting only inside DoCopy. Prints the total,
+# instructions per event, and the share of the trigger path's parts.
+# Takes about a minute (callgrind runs ~50x slower). Needs valgrind.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+EXTRA_SQL=${1:-}
+PRELOAD=${PM_CG_PRELOAD:-20000}
+EVENTS=${PM_CG_EVENTS:-5000}
+COLS="account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties"
+
+command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
+source scripts/cluster.sh
+PM_PORT=${PM_PORT:-54450} pm_cluster_start
+WORK=$PM_CLUSTER_DIR
+python3 bench/ingest/gen_events.py --events $((PRELOAD + EVENTS)) --seed "${PM_BENCH_SEED:-20240601}" >"$WORK/all.csv"
+head -n "$PRELOAD" "$WORK/all.csv" >"$WORK/preload.csv"
+tail -n "$EVENTS" "$WORK/all.csv" >"$WORK/measured.csv"
+chmod 644 "$WORK"/*.csv
+
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION profile_merge" >/dev/null
+[ -n "$EXTRA_SQL" ] && psql -X -q -v ON_ERROR_STOP=1 -c "$EXTRA_SQL" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 \
+  -c "\\copy profile_merge.events ($COLS) FROM '$WORK/preload.csv' WITH (FORMAT csv)" \
+  -c "ANALYZE" -c "CHECKPOINT"
+pm_as_server_user "$PM_PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+
+echo "COPY profile_merge.events ($COLS) FROM '$WORK/measured.csv' WITH (FORMAT csv)" >"$WORK/copy.sql"
+chmod 644 "$WORK/copy.sql"
+pm_as_server_user valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
+    --toggle-collect=DoCopy "$PM_PGBIN/postgres" --single -D "$PGDATA" -c fsync=off postgres \
+    <"$WORK/copy.sql" >"$WORK/single.log" 2>&1 \
+  || { cat "$WORK/single.log"; exit 1; }
+[ -n "${PM_CG_KEEP:-}" ] && cp "$WORK/callgrind.out" "$PM_CG_KEEP"
+
+total=$(sed -n 's/^summary: //p; s/^totals: //p' "$WORK/callgrind.out" | head -1)
+echo "== commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $EVENTS events after $PRELOAD${EXTRA_SQL:+, after: $EXTRA_SQL}"
+printf 'instructions: %d in all, %d per event\n' "$total" $((total / EVENTS))
+echo "share of all instructions (inclusive):"
+callgrind_annotate --inclusive=yes "$WORK/callgrind.out" 2>/dev/null |
+  grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ]+:' |
+  grep -E 'SpiStore::|prepare_event|pm_events_resolve_body|event_row.cpp:.*set_jsonb|\?\?\?:(ExecConstraints|AfterTriggerEndQuery|stringToNode|ExecutorStart) ' |
+  sed -E 's/^ *[0-9,]+ \( *([0-9.]+)%\)  [^:]*:(pm::pg::)?([A-Za-z_:]+).*/\1 \3/' |
+  awk '$2 ~ /^[A-Za-z]/ && $2 != "pg_call" && !seen[$2]++ {printf "  %6s%%  %s\n", $1, $2}'
