@@ -1,12 +1,18 @@
-// Who holds an attached value, read straight from the unique index
-// identifiers_attached_value instead of through the executor.
+// Reads of attached identifiers straight from their indexes instead of
+// through the executor:
+//  * who holds an event's values (identifiers_attached_value), asked by
+//    every event: as an SPI statement (three unique probes under UNION ALL)
+//    it cost about 105,000 instructions per event, mostly executor start-up
+//    and shutdown (callgrind, bench/README.md);
+//  * the attached row of one value, and the attached rows of one profile,
+//    which overrides and merges then detach by primary key. As UPDATEs by
+//    value or by profile, their generic plans depended on how the planner
+//    priced the indexes of a table without statistics, and could read a
+//    whole account per merge (bench/README.md, 2026-11-28).
 //
-// Every event asks this first, for up to three values; as an SPI statement
-// (three unique-index probes under UNION ALL) it cost about 105,000
-// instructions, most of them executor start-up and shutdown (callgrind,
-// bench/README.md). The probe sees what an SPI statement run at the same
-// point would see: the command counter is advanced and a snapshot is taken
-// the way SPI takes one for a statement that may write.
+// Each read sees what an SPI statement run at the same point would see: the
+// command counter is advanced and a snapshot is taken the way SPI takes one
+// for a statement that may write.
 #pragma once
 
 #include "core/kind.hpp"
@@ -15,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pm::pg {
 
@@ -28,5 +35,36 @@ struct AttachedProbe {
 // snapshot taken now), or nothing, in the order of `probes`.
 std::array<std::optional<std::int64_t>, 3> attached_owners(std::int64_t account,
                                                            const std::array<AttachedProbe, 3>& probes);
+
+// identifier_id of the attached row of (kind, value), or nothing.
+std::optional<std::int64_t> attached_identifier(std::int64_t account, core::Kind kind,
+                                                const std::string& value);
+
+// identifier_id of every attached row of the profile, in id order.
+std::vector<std::int64_t> attached_identifiers_of(std::int64_t account, std::int64_t profile);
+
+// Batch forms for profile_merge.ingest(), one index probe per key.
+struct ValueKey {
+    std::int64_t account;
+    core::Kind kind;
+    std::string value;
+};
+struct Holder {
+    std::int64_t account, profile;
+};
+// The profiles holding the attached values among `keys` (absent ones are
+// skipped).
+std::vector<Holder> attached_holders(const std::vector<ValueKey>& keys);
+
+struct AttachedRow {
+    std::int64_t account, identifier_id;
+    core::Kind kind;
+    std::string value;
+    std::int64_t profile;
+    std::optional<std::string> source;
+    std::optional<std::int64_t> event_id, merge_id;
+};
+// Every attached row of the given profiles, in identifier id order.
+std::vector<AttachedRow> attached_rows_of(const std::vector<Holder>& profiles);
 
 }  // namespace pm::pg

@@ -51,11 +51,17 @@ Plan claim_plan(
 Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_id = ANY ($2)",
                   {"bigint", "bigint[]"});
 
+// Detaches go by primary key: the rows are found attached in the indexes
+// first (attached_values.hpp), under the lock of the profile that holds
+// them, so nothing else can detach them meanwhile. No "detached_at IS NULL"
+// here on purpose: that condition lets the planner pick a partial index led
+// by account_id alone over the primary key when the table has no statistics
+// (seen: a scan of the whole account per detach).
 Plan detach_plan(
-    "UPDATE identifiers SET detached_at = now(), detach_reason = $4, detached_by_event = $5"
-    " WHERE account_id = $1 AND kind = $2 AND value = $3 AND detached_at IS NULL"
-    " RETURNING identifier_id",
-    {"bigint", "text", "text", "text", "bigint"});
+    "UPDATE identifiers SET detached_at = now(), detach_reason = $3, detached_by_event = $4"
+    " WHERE account_id = $1 AND identifier_id = $2"
+    " RETURNING identifier_id, kind, value, source, event_id",
+    {"bigint", "bigint", "text", "bigint"});
 
 // One row: the merge's id and both profiles as they were (for unmerge).
 Plan merge_snapshot_plan(
@@ -68,12 +74,6 @@ Plan merge_snapshot_plan(
     "                                  'properties', properties, 'updated_at', updated_at) AS before,"
     "               external_id, email, phone, properties"
     "          FROM profiles WHERE account_id = $1 AND profile_id = $3) m",
-    {"bigint", "bigint", "bigint"});
-
-Plan move_out_plan(
-    "UPDATE identifiers SET detached_at = now(), detach_reason = 'merged', detached_by_event = $3"
-    " WHERE account_id = $1 AND profile_id = $2 AND detached_at IS NULL"
-    " RETURNING identifier_id, kind, value, source, event_id",
     {"bigint", "bigint", "bigint"});
 
 Plan move_in_plan(
@@ -190,8 +190,8 @@ void SpiStore::unclaim(const std::vector<std::int64_t>& ids) {
 
 void SpiStore::detach(Kind kind, const std::string& value, const char* reason,
                       std::optional<std::int64_t> event_id) {
-    detach_plan.run({Param::int8(account_), kind_param(kind), Param::text(value), Param::text(reason),
-                     optional_int8(event_id)});
+    if (auto id = attached_identifier(account_, kind, value))
+        detach_plan.run({Param::int8(account_), Param::int8(*id), Param::text(reason), optional_int8(event_id)});
 }
 
 std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
@@ -212,25 +212,26 @@ std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional
     std::optional<std::string> m_value[3] = {m_external_id, m_email, m_phone};
     for (Kind k : forced) {
         const size_t slot = k == Kind::ExternalId ? 0 : k == Kind::Email ? 1 : 2;
-        Rows r = detach_plan.run({Param::int8(account_), kind_param(k), Param::text(m_value[slot]),
-                                  Param::text("forced"), optional_int8(event_id)});
-        for (std::uint64_t i = 0; i < r.size(); ++i) moved.push_back(r.int8(i, 0));
+        if (!m_value[slot]) continue;
+        if (auto id = attached_identifier(account_, k, *m_value[slot])) {
+            Rows r = detach_plan.run({Param::int8(account_), Param::int8(*id), Param::text("forced"),
+                                      optional_int8(event_id)});
+            for (std::uint64_t i = 0; i < r.size(); ++i) moved.push_back(r.int8(i, 0));
+        }
         m_value[slot].reset();
     }
 
-    Rows out = move_out_plan.run({Param::int8(account_), Param::int8(merged), optional_int8(event_id)});
-    // Copies are made in identifier id order, whatever order the UPDATE
-    // returned, so ids are the same as the bulk path's.
-    std::vector<std::uint64_t> order(out.size());
-    for (std::uint64_t i = 0; i < out.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](std::uint64_t a, std::uint64_t b) { return out.int8(a, 0) < out.int8(b, 0); });
-    for (std::uint64_t i : order) {
-        moved.push_back(out.int8(i, 0));
-        kinds.push(out.text(i, 1));
-        values.push(out.text(i, 2));
-        sources.push(out.text(i, 3));
-        event_ids.push(out.is_null(i, 4) ? std::nullopt : std::optional<std::int64_t>(out.int8(i, 4)));
+    // The rest moves: detached here, copied to the survivor below, in
+    // identifier id order so that ids are the same as the bulk path's.
+    for (std::int64_t id : attached_identifiers_of(account_, merged)) {
+        Rows out = detach_plan.run({Param::int8(account_), Param::int8(id), Param::text("merged"),
+                                    optional_int8(event_id)});
+        if (out.empty()) continue;
+        moved.push_back(out.int8(0, 0));
+        kinds.push(out.text(0, 1));
+        values.push(out.text(0, 2));
+        sources.push(out.text(0, 3));
+        event_ids.push(out.is_null(0, 4) ? std::nullopt : std::optional<std::int64_t>(out.int8(0, 4)));
     }
     std::vector<std::int64_t> added;
     if (kinds.size() > 0) {
