@@ -1,6 +1,7 @@
 #include "pg/memory_store.hpp"
 
 #include "pg/arrays.hpp"
+#include "pg/attached_values.hpp"
 
 #include <algorithm>
 #include <set>
@@ -12,25 +13,18 @@ namespace {
 const char* kind_text(Kind k) { return core::kind_name(k).data(); }
 
 
-// Batch reads: one statement per kind of look-up, joined to unnest'ed keys.
-Plan owners_plan(
-    "SELECT i.profile_id, i.account_id FROM unnest($1::bigint[], $2::text[], $3::text[]) AS q(a, k, v)"
-    "  JOIN identifiers i ON i.account_id = q.a AND i.kind = q.k AND i.value = q.v"
-    " WHERE i.detached_at IS NULL",
-    {"bigint[]", "text[]", "text[]"});
-
+// Batch reads. Values and attached identifiers are read from their indexes
+// in C (attached_values.hpp), one probe per key: as joins over unnest'ed
+// keys the planner chose, on tables without statistics, whole-account scans
+// or hash joins that made ingest() slow down as the tables grew. Profiles
+// by primary key: each key probed on its own (the LIMIT keeps the LATERAL
+// subquery from being pulled up into such a join).
 Plan profiles_plan(
     "SELECT p.account_id, p.profile_id, p.external_id, p.email, p.phone, p.merged_into,"
     "       (extract(epoch FROM p.created_at) * 1000000)::bigint, p.properties, p.updated_at"
     "  FROM unnest($1::bigint[], $2::bigint[]) AS q(a, id)"
-    "  JOIN profiles p ON p.account_id = q.a AND p.profile_id = q.id",
-    {"bigint[]", "bigint[]"});
-
-Plan attached_plan(
-    "SELECT i.account_id, i.identifier_id, i.kind, i.value, i.profile_id, i.source, i.event_id, i.merge_id"
-    "  FROM unnest($1::bigint[], $2::bigint[]) AS q(a, id)"
-    "  JOIN identifiers i ON i.account_id = q.a AND i.profile_id = q.id"
-    " WHERE i.detached_at IS NULL ORDER BY i.identifier_id",
+    " CROSS JOIN LATERAL (SELECT * FROM profiles"
+    "                      WHERE account_id = q.a AND profile_id = q.id LIMIT 1) p",
     {"bigint[]", "bigint[]"});
 
 // Batch writes.
@@ -179,22 +173,19 @@ void MemoryStore::load_profiles(std::vector<ProfileKey> keys) {
 
 void MemoryStore::load_identifiers_of(const std::vector<ProfileKey>& keys) {
     if (keys.empty()) return;
-    ArrayBuilder accounts = ArrayBuilder::int8(), ids = ArrayBuilder::int8();
-    for (const ProfileKey& k : keys) {
-        accounts.push(Int64GetDatum(k.first));
-        ids.push(Int64GetDatum(k.second));
-    }
-    Rows rows = attached_plan.run({Param::datum(accounts.build()), Param::datum(ids.build())});
-    for (std::uint64_t i = 0; i < rows.size(); ++i) {
+    std::vector<Holder> profiles;
+    profiles.reserve(keys.size());
+    for (const ProfileKey& k : keys) profiles.push_back({k.first, k.second});
+    for (AttachedRow& r : attached_rows_of(profiles)) {
         Identifier row;
-        row.account = rows.int8(i, 0);
-        row.id = rows.int8(i, 1);
-        row.kind = *core::parse_kind(*rows.text(i, 2));
-        row.value = *rows.text(i, 3);
-        row.profile = rows.int8(i, 4);
-        row.source = rows.text(i, 5);
-        if (!rows.is_null(i, 6)) row.event_id = rows.int8(i, 6);
-        if (!rows.is_null(i, 7)) row.merge_id = rows.int8(i, 7);
+        row.account = r.account;
+        row.id = r.identifier_id;
+        row.kind = r.kind;
+        row.value = std::move(r.value);
+        row.profile = r.profile;
+        row.source = std::move(r.source);
+        row.event_id = r.event_id;
+        row.merge_id = r.merge_id;
         row.stored = true;
         attach_row(std::move(row));
     }
@@ -204,16 +195,10 @@ void MemoryStore::load(const std::vector<BatchKey>& values,
                        const std::vector<std::pair<std::int64_t, ProfileId>>& hints) {
     std::vector<ProfileKey> wanted(hints.begin(), hints.end());
     if (!values.empty()) {
-        ArrayBuilder accounts = ArrayBuilder::int8(), kinds = ArrayBuilder::text(),
-                     vals = ArrayBuilder::text();
-        for (const BatchKey& k : values) {
-            accounts.push(Int64GetDatum(k.account));
-            kinds.push_text(core::kind_name(k.kind));
-            vals.push_text(k.value);
-        }
-        Rows rows = owners_plan.run({Param::datum(accounts.build()), Param::datum(kinds.build()),
-                                     Param::datum(vals.build())});
-        for (std::uint64_t i = 0; i < rows.size(); ++i) wanted.push_back({rows.int8(i, 1), rows.int8(i, 0)});
+        std::vector<ValueKey> keys;
+        keys.reserve(values.size());
+        for (const BatchKey& k : values) keys.push_back({k.account, k.kind, k.value});
+        for (const Holder& h : attached_holders(keys)) wanted.push_back({h.account, h.profile});
     }
     std::sort(wanted.begin(), wanted.end());
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
