@@ -6,7 +6,10 @@
 #   (b) pg_dump + restore (custom format through pg_restore, plain through
 #       psql) of a database with data keeps every row of profiles,
 #       identifiers, events, consents, merges, sources and blocked_values,
-#       and the sequences continue after the restore.
+#       and the sequences continue after the restore;
+#   (c) ALTER EXTENSION UPDATE from 0.2.0 of a database with data (0.3.0
+#       turns columns of identifiers and consents into domains) keeps every
+#       row as it was and still refuses values outside the lists (23514).
 # Prints what differs; exits non-zero on any failure.
 set -uo pipefail
 : "${PGHOST:?PGHOST must point at a running cluster (see scripts/cluster.sh)}"
@@ -17,7 +20,7 @@ unset PGDATABASE
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 KEEP_WORK=${KEEP_WORK:-}
 work=$(mktemp -d /tmp/pm_upgrade_dump.XXXXXX)
-dbs=(pm_t_upgraded pm_t_fresh pm_t_data pm_t_restored_custom pm_t_restored_plain)
+dbs=(pm_t_upgraded pm_t_fresh pm_t_data pm_t_restored_custom pm_t_restored_plain pm_t_updated_data)
 failures=0
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -296,6 +299,45 @@ for db in pm_t_restored_custom pm_t_restored_plain; do
   same "$db: new events after the restore behave as in the original" \
     "$work/continue_pm_t_data.txt" "$work/continue_$db.txt"
 done
+
+###############################################################################
+# (c) update from 0.2.0 with data in the tables
+###############################################################################
+echo
+echo "== (c) ALTER EXTENSION UPDATE from 0.2.0 with data"
+createdb pm_t_updated_data || { echo "createdb failed"; exit 1; }
+sql pm_t_updated_data >"$work/update_setup.txt" 2>&1 <<'SQL' || { fail "0.2.0 with data"; cat "$work/update_setup.txt"; }
+CREATE EXTENSION profile_merge VERSION '0.2.0';
+SET search_path = profile_merge, public;
+SELECT * FROM identify(1, 'form', email => 'ann@example.com', email_consent => true);
+SELECT * FROM identify(1, 'sms_keyword', phone => '415 555 0132', sms_consent => true);
+SELECT * FROM identify(1, 'form', email => 'ann@example.com', phone => '415 555 0132');     -- merged
+SELECT * FROM identify(1, 'checkout', email => 'ann@example.com', phone => '415 555 0133'); -- override
+INSERT INTO consents (account_id, channel, value, status, source, method)
+VALUES (1, 'sms', '415-555-0133', 'unsubscribed', 'sms_keyword', 'STOP reply');
+SQL
+snapshot_sql="SELECT 'identifier', account_id, identifier_id, kind, value, profile_id, detached_at IS NULL, detach_reason
+                FROM profile_merge.identifiers ORDER BY 2, 3;
+              SELECT 'consent', account_id, consent_id, channel, value, status, profile_id
+                FROM profile_merge.consents ORDER BY 2, 3;
+              SELECT 'view', * FROM profile_merge.profile_consent ORDER BY 2, 3;
+              SELECT 'view column', attname, format_type(atttypid, atttypmod) FROM pg_attribute
+               WHERE attrelid = 'profile_merge.profile_consent'::regclass AND attnum > 0 ORDER BY attnum"
+sql pm_t_updated_data <<<"$snapshot_sql" >"$work/before_update.txt"
+sql pm_t_updated_data <<<"ALTER EXTENSION profile_merge UPDATE" || fail "ALTER EXTENSION UPDATE with data"
+sql pm_t_updated_data <<<"$snapshot_sql" >"$work/after_update.txt"
+[ "$(grep -c '^identifier|' "$work/before_update.txt")" -ge 4 ] || fail "too few identifiers to compare"
+same "rows of identifiers, consents and profile_consent unchanged by the update" \
+  "$work/before_update.txt" "$work/after_update.txt"
+refused=$(for stmt in \
+    "INSERT INTO profile_merge.identifiers (account_id, kind, value, profile_id, source)
+     SELECT 1, 'fax', '+14155550132', profile_id, 'api' FROM profile_merge.profiles LIMIT 1" \
+    "INSERT INTO profile_merge.consents (account_id, channel, value, status)
+     VALUES (1, 'sms', '+14155550132', 'maybe')"; do
+  "${PSQL[@]}" -At -d pm_t_updated_data -v VERBOSITY=sqlstate -c "$stmt" 2>&1
+done)
+[ "$(grep -c '23514' <<<"$refused")" -eq 2 ] && pass "an unknown kind and an unknown status are refused with 23514" \
+  || fail "unknown kind/status not refused with 23514: $refused"
 
 echo
 if [ "$failures" -eq 0 ]; then echo "upgrade_and_dump: all checks passed"; else echo "upgrade_and_dump: $failures check(s) failed"; fi
