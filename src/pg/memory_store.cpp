@@ -195,10 +195,7 @@ void MemoryStore::load(const std::vector<BatchKey>& values,
                        const std::vector<std::pair<std::int64_t, ProfileId>>& hints) {
     std::vector<ProfileKey> wanted(hints.begin(), hints.end());
     if (!values.empty()) {
-        std::vector<ValueKey> keys;
-        keys.reserve(values.size());
-        for (const BatchKey& k : values) keys.push_back({k.account, k.kind, k.value});
-        for (const Holder& h : attached_holders(keys)) wanted.push_back({h.account, h.profile});
+        for (const Holder& h : attached_holders(values)) wanted.push_back({h.account, h.profile});
     }
     std::sort(wanted.begin(), wanted.end());
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());

@@ -6,6 +6,7 @@
 // one (the ingest holds the tables locked against other writers).
 #pragma once
 
+#include "pg/attached_values.hpp"
 #include "pg/store.hpp"
 
 #include <cstdint>
@@ -22,12 +23,8 @@ struct IdCounters {
     std::int64_t event = 0, profile = 0, identifier = 0, merge = 0, consent = 0;
 };
 
-// A key of the batch: an identifier value or a profile id to load.
-struct BatchKey {
-    std::int64_t account;
-    Kind kind;
-    std::string value;
-};
+// A key of the batch: an identifier value whose holder is loaded.
+using BatchKey = ValueKey;
 
 class MemoryStore final : public Store {
 public:
