@@ -7,6 +7,7 @@
 #   make && sudo make install
 #   bash bench/ingest/callgrind.sh                  # the installed build
 #   bash bench/ingest/callgrind.sh "<SQL run after CREATE EXTENSION>"
+#   PM_CG_VERSION=0.2.0 bash bench/ingest/callgrind.sh   # an older schema
 #
 # A throwaway cluster loads the first PM_CG_PRELOAD (20,000) events of the
 # bench/ingest stream through the trigger (so that lookups meet populated
@@ -31,7 +32,8 @@ head -n "$PRELOAD" "$WORK/all.csv" >"$WORK/preload.csv"
 tail -n "$EVENTS" "$WORK/all.csv" >"$WORK/measured.csv"
 chmod 644 "$WORK"/*.csv
 
-psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION profile_merge" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION profile_merge${PM_CG_VERSION:+ VERSION '$PM_CG_VERSION'}" >/dev/null
+EXT_VERSION=$(psql -X -At -c "SELECT extversion FROM pg_extension WHERE extname = 'profile_merge'")
 [ -n "$EXTRA_SQL" ] && psql -X -q -v ON_ERROR_STOP=1 -c "$EXTRA_SQL" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 \
   -c "\\copy profile_merge.events ($COLS) FROM '$WORK/preload.csv' WITH (FORMAT csv)" \
@@ -47,7 +49,7 @@ pm_as_server_user valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrin
 [ -n "${PM_CG_KEEP:-}" ] && cp "$WORK/callgrind.out" "$PM_CG_KEEP"
 
 total=$(sed -n 's/^summary: //p; s/^totals: //p' "$WORK/callgrind.out" | head -1)
-echo "== commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $EVENTS events after $PRELOAD${EXTRA_SQL:+, after: $EXTRA_SQL}"
+echo "== commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), extension $EXT_VERSION, $EVENTS events after $PRELOAD${EXTRA_SQL:+, after: $EXTRA_SQL}"
 printf 'instructions: %d in all, %d per event\n' "$total" $((total / EVENTS))
 echo "share of all instructions (inclusive):"
 callgrind_annotate --inclusive=yes "$WORK/callgrind.out" 2>/dev/null |
