@@ -141,17 +141,15 @@ std::optional<Resolution> attempt(EventRequest& req, Store& store, bool undo) {
         created = store.create_profile(survives ? *it : empty,
                                        survives && d.apply_properties ? req.properties : 0);
     }
-    std::vector<std::int64_t> claimed;
-    for (const core::Attach& a : d.attaches) {
-        auto row = store.claim(a.kind, a.value, real(a.profile), req.source, req.event_id);
-        if (!row) {
-            if (undo) {
-                store.unclaim(claimed);
-                if (d.create_profile) store.delete_profile(created);
-            }
-            return std::nullopt;
+    std::vector<core::Attach> claims = d.attaches;
+    for (core::Attach& a : claims) a.profile = real(a.profile);
+    const std::vector<std::int64_t> claimed = store.claim_all(claims, req.source, req.event_id);
+    if (claimed.size() < claims.size()) {
+        if (undo) {
+            store.unclaim(claimed);
+            if (d.create_profile) store.delete_profile(created);
         }
-        claimed.push_back(*row);
+        return std::nullopt;
     }
 
     // Merges before overrides: a value replaced in this event may have

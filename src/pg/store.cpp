@@ -48,6 +48,18 @@ Plan claim_plan(
     " RETURNING identifier_id",
     {"bigint", "text", "text", "bigint", "text", "bigint"});
 
+// Several new values of one event in one statement: the executor's start-up
+// is paid once. Rows are inserted in the order given (WITH ORDINALITY), the
+// same (kind, value) order and the same identifier ids as one by one.
+Plan claim_many_plan(
+    "INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id)"
+    " SELECT $1, c.k, c.v, c.p, $5, $6"
+    "   FROM unnest($2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS c(k, v, p, n)"
+    "  ORDER BY c.n"
+    " ON CONFLICT (account_id, kind, value) WHERE detached_at IS NULL DO NOTHING"
+    " RETURNING identifier_id",
+    {"bigint", "text[]", "text[]", "bigint[]", "text", "bigint"});
+
 Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_id = ANY ($2)",
                   {"bigint", "bigint[]"});
 
@@ -181,6 +193,40 @@ std::optional<std::int64_t> SpiStore::claim(Kind kind, const std::string& value,
                                 Param::int8(profile), Param::text(source), optional_int8(event_id)});
     if (rows.empty()) return std::nullopt;
     return rows.int8(0, 0);
+}
+
+std::vector<std::int64_t> Store::claim_all(const std::vector<core::Attach>& claims,
+                                           const std::string& source,
+                                           std::optional<std::int64_t> event_id) {
+    std::vector<std::int64_t> claimed;
+    for (const core::Attach& a : claims) {
+        auto row = claim(a.kind, a.value, a.profile, source, event_id);
+        if (!row) break;
+        claimed.push_back(*row);
+    }
+    return claimed;
+}
+
+// A lost claim does not stop the statement: the later values are still
+// claimed (in order, so no new wait can close a cycle) and the caller
+// undoes or rolls back all of them.
+std::vector<std::int64_t> SpiStore::claim_all(const std::vector<core::Attach>& claims,
+                                              const std::string& source,
+                                              std::optional<std::int64_t> event_id) {
+    if (claims.size() < 2) return Store::claim_all(claims, source, event_id);
+    ArrayBuilder kinds = ArrayBuilder::text(), values = ArrayBuilder::text(),
+                 profiles = ArrayBuilder::int8();
+    for (const core::Attach& a : claims) {
+        kinds.push_text(core::kind_name(a.kind));
+        values.push_text(a.value);
+        profiles.push(Int64GetDatum(a.profile));
+    }
+    Rows rows = claim_many_plan.run({Param::int8(account_), Param::datum(kinds.build()),
+                                     Param::datum(values.build()), Param::datum(profiles.build()),
+                                     Param::text(source), optional_int8(event_id)});
+    std::vector<std::int64_t> claimed;
+    for (std::uint64_t i = 0; i < rows.size(); ++i) claimed.push_back(rows.int8(i, 0));
+    return claimed;
 }
 
 void SpiStore::unclaim(const std::vector<std::int64_t>& ids) {

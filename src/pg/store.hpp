@@ -69,6 +69,14 @@ public:
                                               std::optional<std::int64_t> event_id) = 0;
     virtual void unclaim(const std::vector<std::int64_t>& identifier_ids) = 0;
 
+    // Claims the values in the order given ((kind, value) order, DESIGN.md
+    // 6) for their profiles (real ids) and returns the ids of the rows
+    // claimed: all of them, or fewer when a claim was lost. This one stops
+    // at the first lost claim; SpiStore sends several in one statement.
+    virtual std::vector<std::int64_t> claim_all(const std::vector<core::Attach>& claims,
+                                                const std::string& source,
+                                                std::optional<std::int64_t> event_id);
+
     // Detaches the attached (kind, value), whoever holds it (the caller
     // holds that profile's lock).
     virtual void detach(Kind kind, const std::string& value, const char* reason,
@@ -111,6 +119,9 @@ public:
                                       const std::string& source,
                                       std::optional<std::int64_t> event_id) override;
     void unclaim(const std::vector<std::int64_t>& identifier_ids) override;
+    std::vector<std::int64_t> claim_all(const std::vector<core::Attach>& claims,
+                                        const std::string& source,
+                                        std::optional<std::int64_t> event_id) override;
     void detach(Kind kind, const std::string& value, const char* reason,
                 std::optional<std::int64_t> event_id) override;
     std::int64_t merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
