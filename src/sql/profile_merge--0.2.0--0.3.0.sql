@@ -1,16 +1,18 @@
--- profile_merge 0.2.0 -> 0.3.0: the closed lists of identifiers and consents
--- become domains instead of table CHECK constraints; an index of the
--- attached identifiers of each profile.
+-- profile_merge 0.2.0 -> 0.3.0: the closed lists of identifiers and consents,
+-- and the object-only rule of profiles.properties, become domains instead of
+-- table CHECK constraints; an index of the attached identifiers of each
+-- profile.
 \echo Use "ALTER EXTENSION profile_merge UPDATE TO '0.3.0'" to load this file. \quit
 
 -- Why: PostgreSQL re-reads a table's CHECK constraints from their stored
 -- text and plans them again in every INSERT or UPDATE statement. The
--- triggers write identifiers and consents rows through one short statement
--- each, so their IN-lists cost about 10% of all the instructions an event
--- takes (callgrind, bench/README.md). A domain's constraint is parsed once
+-- triggers write identifiers, consents and profiles rows through one short
+-- statement each, so these checks cost about 10% of all the instructions an
+-- event takes (callgrind, bench/README.md). A domain's constraint is parsed once
 -- per backend (the type cache keeps it), and it checks the same values with
--- the same SQLSTATE (23514). Readers see the columns as text: a domain over
--- text is sent to clients as text, and compares with text as before.
+-- the same SQLSTATE (23514). Readers see the columns as before: a domain is
+-- sent to clients as its base type (text, jsonb), information_schema names
+-- that type as data_type, and it compares and operates as its base type.
 
 CREATE DOMAIN identifier_kind AS text
     CONSTRAINT identifier_kind_known CHECK (VALUE IN ('email', 'phone', 'external_id'));
@@ -18,6 +20,8 @@ CREATE DOMAIN detach_reason AS text
     CONSTRAINT detach_reason_known CHECK (VALUE IN ('overridden', 'merged', 'forced', 'unmerged'));
 CREATE DOMAIN consent_status AS text
     CONSTRAINT consent_status_known CHECK (VALUE IN ('subscribed', 'unsubscribed'));
+CREATE DOMAIN profile_properties AS jsonb
+    CONSTRAINT profile_properties_object CHECK (jsonb_typeof(VALUE) = 'object');
 
 -- consents.channel keeps its CHECK: the consents trigger runs before a
 -- table constraint and refuses an unknown channel with 22023 and a hint,
@@ -36,6 +40,10 @@ ALTER TABLE identifiers
 ALTER TABLE consents
     DROP CONSTRAINT consents_status_check,
     ALTER COLUMN status TYPE consent_status;
+
+ALTER TABLE profiles
+    DROP CONSTRAINT properties_is_object,
+    ALTER COLUMN properties TYPE profile_properties;
 
 CREATE VIEW profile_consent AS
 SELECT p.account_id, p.profile_id,

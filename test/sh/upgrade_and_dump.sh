@@ -8,8 +8,9 @@
 #       identifiers, events, consents, merges, sources and blocked_values,
 #       and the sequences continue after the restore;
 #   (c) ALTER EXTENSION UPDATE from 0.2.0 of a database with data (0.3.0
-#       turns columns of identifiers and consents into domains) keeps every
-#       row as it was and still refuses values outside the lists (23514).
+#       turns columns of identifiers, consents and profiles into domains)
+#       keeps every row as it was and still refuses what the CHECKs refused
+#       (23514).
 # Prints what differs; exits non-zero on any failure.
 set -uo pipefail
 : "${PGHOST:?PGHOST must point at a running cluster (see scripts/cluster.sh)}"
@@ -309,7 +310,8 @@ createdb pm_t_updated_data || { echo "createdb failed"; exit 1; }
 sql pm_t_updated_data >"$work/update_setup.txt" 2>&1 <<'SQL' || { fail "0.2.0 with data"; cat "$work/update_setup.txt"; }
 CREATE EXTENSION profile_merge VERSION '0.2.0';
 SET search_path = profile_merge, public;
-SELECT * FROM identify(1, 'form', email => 'ann@example.com', email_consent => true);
+SELECT * FROM identify(1, 'form', email => 'ann@example.com', email_consent => true,
+                       properties => '{"plan": "pro", "visits": 3}');
 SELECT * FROM identify(1, 'sms_keyword', phone => '415 555 0132', sms_consent => true);
 SELECT * FROM identify(1, 'form', email => 'ann@example.com', phone => '415 555 0132');     -- merged
 SELECT * FROM identify(1, 'checkout', email => 'ann@example.com', phone => '415 555 0133'); -- override
@@ -321,23 +323,27 @@ snapshot_sql="SELECT 'identifier', account_id, identifier_id, kind, value, profi
               SELECT 'consent', account_id, consent_id, channel, value, status, profile_id
                 FROM profile_merge.consents ORDER BY 2, 3;
               SELECT 'view', * FROM profile_merge.profile_consent ORDER BY 2, 3;
+              SELECT 'profile', account_id, profile_id, email, phone, properties, merged_into
+                FROM profile_merge.profiles ORDER BY 2, 3;
               SELECT 'view column', attname, format_type(atttypid, atttypmod) FROM pg_attribute
                WHERE attrelid = 'profile_merge.profile_consent'::regclass AND attnum > 0 ORDER BY attnum"
 sql pm_t_updated_data <<<"$snapshot_sql" >"$work/before_update.txt"
 sql pm_t_updated_data <<<"ALTER EXTENSION profile_merge UPDATE" || fail "ALTER EXTENSION UPDATE with data"
 sql pm_t_updated_data <<<"$snapshot_sql" >"$work/after_update.txt"
 [ "$(grep -c '^identifier|' "$work/before_update.txt")" -ge 4 ] || fail "too few identifiers to compare"
-same "rows of identifiers, consents and profile_consent unchanged by the update" \
+same "rows of identifiers, consents, profiles and profile_consent unchanged by the update" \
   "$work/before_update.txt" "$work/after_update.txt"
 refused=$(for stmt in \
     "INSERT INTO profile_merge.identifiers (account_id, kind, value, profile_id, source)
      SELECT 1, 'fax', '+14155550132', profile_id, 'api' FROM profile_merge.profiles LIMIT 1" \
     "INSERT INTO profile_merge.consents (account_id, channel, value, status)
-     VALUES (1, 'sms', '+14155550132', 'maybe')"; do
+     VALUES (1, 'sms', '+14155550132', 'maybe')" \
+    "UPDATE profile_merge.profiles SET properties = '[1]' WHERE account_id = 1"; do
   "${PSQL[@]}" -At -d pm_t_updated_data -v VERBOSITY=sqlstate -c "$stmt" 2>&1
 done)
-[ "$(grep -c '23514' <<<"$refused")" -eq 2 ] && pass "an unknown kind and an unknown status are refused with 23514" \
-  || fail "unknown kind/status not refused with 23514: $refused"
+[ "$(grep -c '23514' <<<"$refused")" -eq 3 ] \
+  && pass "an unknown kind, an unknown status and non-object properties are refused with 23514" \
+  || fail "unknown kind/status or non-object properties not refused with 23514: $refused"
 
 echo
 if [ "$failures" -eq 0 ]; then echo "upgrade_and_dump: all checks passed"; else echo "upgrade_and_dump: $failures check(s) failed"; fi
