@@ -49,12 +49,6 @@ struct IndexRead {
     AttrNumber detached_att;
 };
 
-AttrNumber identifiers_column(Oid heap_oid, const char* name) {
-    AttrNumber att = get_attnum(heap_oid, name);
-    if (att == InvalidAttrNumber) elog(ERROR, "profile_merge: identifiers.%s is missing", name);
-    return att;
-}
-
 void begin_read(IndexRead* r, Oid index_oid, int nkeys) {
     r->heap_oid = extension_relid("identifiers");
     r->heap = table_open(r->heap_oid, AccessShareLock);
@@ -62,12 +56,10 @@ void begin_read(IndexRead* r, Oid index_oid, int nkeys) {
     if (r->index->rd_index->indnatts != nkeys)
         elog(ERROR, "profile_merge: index %s does not have %d columns",
              RelationGetRelationName(r->index), nkeys);
-    r->profile_att = identifiers_column(r->heap_oid, "profile_id");
-    r->identifier_att = identifiers_column(r->heap_oid, "identifier_id");
-    r->detached_att = identifiers_column(r->heap_oid, "detached_at");
-    CommandCounterIncrement();
-    PushActiveSnapshot(GetTransactionSnapshot());
-    UpdateActiveSnapshotCommandId();
+    r->profile_att = extension_column(r->heap_oid, "profile_id");
+    r->identifier_att = extension_column(r->heap_oid, "identifier_id");
+    r->detached_att = extension_column(r->heap_oid, "detached_at");
+    push_statement_snapshot();
     r->slot = table_slot_create(r->heap, NULL);
     r->scan = index_beginscan(r->heap, r->index, GetActiveSnapshot(), nkeys, 0);
 }
@@ -140,17 +132,16 @@ char* text_or_null(TupleTableSlot* slot, AttrNumber att) {
 // or, on a 0.2.0 schema, through identifiers_by_profile, skipping the
 // detached rows. With `full`, every column the bulk path keeps.
 RowList collect_attached(const int64* accounts, const int64* profiles, int nprofiles, bool full) {
-    Oid nsp = get_namespace_oid("profile_merge", false);
-    Oid index_oid = get_relname_relid("identifiers_attached_by_profile", nsp);
+    Oid index_oid = extension_relid_if_exists("identifiers_attached_by_profile");
     if (!OidIsValid(index_oid)) index_oid = extension_relid("identifiers_by_profile");
     IndexRead r;
     begin_read(&r, index_oid, 2);
-    AttrNumber account_att = identifiers_column(r.heap_oid, "account_id");
-    AttrNumber kind_att = identifiers_column(r.heap_oid, "kind");
-    AttrNumber value_att = identifiers_column(r.heap_oid, "value");
-    AttrNumber source_att = identifiers_column(r.heap_oid, "source");
-    AttrNumber event_att = identifiers_column(r.heap_oid, "event_id");
-    AttrNumber merge_att = identifiers_column(r.heap_oid, "merge_id");
+    AttrNumber account_att = extension_column(r.heap_oid, "account_id");
+    AttrNumber kind_att = extension_column(r.heap_oid, "kind");
+    AttrNumber value_att = extension_column(r.heap_oid, "value");
+    AttrNumber source_att = extension_column(r.heap_oid, "source");
+    AttrNumber event_att = extension_column(r.heap_oid, "event_id");
+    AttrNumber merge_att = extension_column(r.heap_oid, "merge_id");
     int capacity = 4;
     RowList list = {(RawRow*) palloc(capacity * sizeof(RawRow)), 0};
     for (int p = 0; p < nprofiles; ++p) {

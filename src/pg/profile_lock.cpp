@@ -36,11 +36,6 @@ char* text_column(TupleTableSlot* slot, AttrNumber att) {
     return isnull ? NULL : TextDatumGetCString(d);
 }
 
-AttrNumber column(Oid relid, const char* name) {
-    AttrNumber att = get_attnum(relid, name);
-    if (att == InvalidAttrNumber) elog(ERROR, "profile_merge: profiles.%s is missing", name);
-    return att;
-}
 
 // Postgres C only (runs inside pg_call).
 RawLockedRow lock_row(int64 account, int64 id) {
@@ -52,9 +47,7 @@ RawLockedRow lock_row(int64 account, int64 id) {
     Relation index = index_open(index_oid, AccessShareLock);
 
     // A statement snapshot, as SPI takes one for a statement that may write.
-    CommandCounterIncrement();
-    PushActiveSnapshot(GetTransactionSnapshot());
-    UpdateActiveSnapshotCommandId();
+    push_statement_snapshot();
     Snapshot snapshot = GetActiveSnapshot();
 
     TupleTableSlot* slot = table_slot_create(heap, NULL);
@@ -97,13 +90,13 @@ RawLockedRow lock_row(int64 account, int64 id) {
     }
     if (out.found) {
         bool isnull;
-        out.id = DatumGetInt64(slot_getattr(slot, column(heap_oid, "profile_id"), &isnull));
-        out.columns[0] = text_column(slot, column(heap_oid, "external_id"));
-        out.columns[1] = text_column(slot, column(heap_oid, "email"));
-        out.columns[2] = text_column(slot, column(heap_oid, "phone"));
-        slot_getattr(slot, column(heap_oid, "merged_into"), &isnull);
+        out.id = DatumGetInt64(slot_getattr(slot, extension_column(heap_oid, "profile_id"), &isnull));
+        out.columns[0] = text_column(slot, extension_column(heap_oid, "external_id"));
+        out.columns[1] = text_column(slot, extension_column(heap_oid, "email"));
+        out.columns[2] = text_column(slot, extension_column(heap_oid, "phone"));
+        slot_getattr(slot, extension_column(heap_oid, "merged_into"), &isnull);
         out.active = isnull;
-        TimestampTz created = DatumGetTimestampTz(slot_getattr(slot, column(heap_oid, "created_at"), &isnull));
+        TimestampTz created = DatumGetTimestampTz(slot_getattr(slot, extension_column(heap_oid, "created_at"), &isnull));
         out.created_at_us = created + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
     }
     ExecDropSingleTupleTableSlot(slot);

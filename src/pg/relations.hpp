@@ -1,18 +1,47 @@
-// The extension's own relations, found by name for code that reads them
-// without SQL. A syscache hit each time, so it stays right across DROP and
+// For code that reads the extension's own relations without SQL
+// (attached_values.cpp, profile_lock.cpp). Relations and columns are found
+// by name: a syscache hit each time, so it stays right across DROP and
 // CREATE EXTENSION (new OIDs).
 #pragma once
 
 #include "pg/postgres.hpp"
 
+extern "C" {
+#include "access/xact.h"
+#include "utils/snapmgr.h"
+}
+
 namespace pm::pg {
 
-// Postgres C only: call inside pg_call. ERROR when the relation is missing.
+// Everything below is Postgres C only: call inside pg_call.
+
+// InvalidOid when the relation does not exist (an index of a later version).
+inline Oid extension_relid_if_exists(const char* name) {
+    return get_relname_relid(name, get_namespace_oid("profile_merge", false));
+}
+
+// ERROR when the relation is missing.
 inline Oid extension_relid(const char* name) {
-    Oid nsp = get_namespace_oid("profile_merge", false);
-    Oid relid = get_relname_relid(name, nsp);
+    Oid relid = extension_relid_if_exists(name);
     if (!OidIsValid(relid)) elog(ERROR, "profile_merge: relation profile_merge.%s is missing", name);
     return relid;
+}
+
+// ERROR when the column is missing.
+inline AttrNumber extension_column(Oid relid, const char* name) {
+    AttrNumber att = get_attnum(relid, name);
+    if (att == InvalidAttrNumber)
+        elog(ERROR, "profile_merge: column %s of profile_merge.%s is missing", name, get_rel_name(relid));
+    return att;
+}
+
+// The snapshot an SPI statement that may write would see, pushed as the
+// active one (PopActiveSnapshot() when done): earlier writes of this
+// command become visible first.
+inline void push_statement_snapshot() {
+    CommandCounterIncrement();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    UpdateActiveSnapshotCommandId();
 }
 
 }  // namespace pm::pg
