@@ -2,6 +2,8 @@
 
 #include "pg/arrays.hpp"
 #include "pg/attached_values.hpp"
+#include "pg/datum.hpp"
+#include "pg/direct_insert.hpp"
 #include "pg/profile_lock.hpp"
 
 #include <algorithm>
@@ -16,9 +18,9 @@ namespace {
 
 Param kind_param(Kind k) { return Param::text(core::kind_name(k)); }
 
-Param jsonb_or_empty(Datum properties) {
+Datum properties_or_empty(Datum properties) {
     static Datum empty = 0;
-    if (properties) return Param::datum(properties);
+    if (properties) return properties;
     if (!empty)
         empty = pg_call([] {
             MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
@@ -26,17 +28,26 @@ Param jsonb_or_empty(Datum properties) {
             MemoryContextSwitchTo(old);
             return d;
         });
-    return Param::datum(empty);
+    return empty;
+}
+
+Param jsonb_or_empty(Datum properties) { return Param::datum(properties_or_empty(properties)); }
+
+ColumnValue int8_column(const char* name, std::int64_t v) { return {name, Int64GetDatum(v), false}; }
+
+ColumnValue int8_column(const char* name, const std::optional<std::int64_t>& v) {
+    return {name, v ? Int64GetDatum(*v) : (Datum) 0, !v};
+}
+
+ColumnValue text_column(const char* name, std::string_view v) { return {name, text_datum(v), false}; }
+
+ColumnValue optional_text_column(const char* name, const std::optional<std::string>& v) {
+    return {name, v ? text_datum(*v) : (Datum) 0, !v};
 }
 
 Plan merged_into_plan(
     "SELECT merged_into FROM profiles WHERE account_id = $1 AND profile_id = $2",
     {"bigint", "bigint"});
-
-Plan create_plan(
-    "INSERT INTO profiles (account_id, external_id, email, phone, properties)"
-    " VALUES ($1, $2, $3, $4, $5) RETURNING profile_id",
-    {"bigint", "text", "text", "text", "jsonb"});
 
 Plan delete_profile_plan("DELETE FROM profiles WHERE account_id = $1 AND profile_id = $2",
                          {"bigint", "bigint"});
@@ -122,12 +133,6 @@ Plan update_profile_plan(
     "        OR properties || $6 <> properties)",
     {"bigint", "bigint", "text", "text", "text", "jsonb"});
 
-Plan consent_plan(
-    "INSERT INTO consents (account_id, channel, value, status, source, method, recorded_at,"
-    "                      event_id, profile_id)"
-    " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now()), $8, $9)",
-    {"bigint", "text", "text", "text", "text", "text", "timestamptz", "bigint", "bigint"});
-
 }  // namespace
 
 std::vector<Owner> SpiStore::find_owners(const std::optional<std::string>& external_id,
@@ -175,11 +180,25 @@ std::vector<LockedProfile> SpiStore::lock(std::vector<ProfileId> ids) {
     return out;
 }
 
+// The one-row writes of every event go in without SQL (direct_insert.hpp).
 ProfileId SpiStore::create_profile(const core::Profile& c, Datum properties) {
-    Rows rows = create_plan.run({Param::int8(account_), Param::text(c.external_id),
-                                 Param::text(c.email), Param::text(c.phone),
-                                 jsonb_or_empty(properties)});
-    return rows.int8(0, 0);
+    const ColumnValue columns[] = {
+        int8_column("account_id", account_),
+        {"profile_id", 0, true},  // filled in below
+        optional_text_column("external_id", c.external_id),
+        optional_text_column("email", c.email),
+        optional_text_column("phone", c.phone),
+        {"properties", properties_or_empty(properties), false},
+        {"created_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        {"updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        {"merged_into", 0, true},
+    };
+    return pg_call([&] {
+        ColumnValue row[std::size(columns)];
+        std::copy(std::begin(columns), std::end(columns), row);
+        row[1] = {"profile_id", Int64GetDatum(next_identity("profiles_profile_id_seq")), false};
+        return insert_row("profiles", row, static_cast<int>(std::size(row)), "profile_id");
+    });
 }
 
 void SpiStore::delete_profile(ProfileId id) {
@@ -303,13 +322,27 @@ bool SpiStore::update_profile(const core::Profile& c, Datum properties) {
 }
 
 void SpiStore::record_consent(Kind kind, const std::string& value, bool subscribed,
-                           const std::string& source, const char* method, Datum recorded_at,
-                           std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
-    consent_plan.run({Param::int8(account_), Param::text(kind == Kind::Phone ? "sms" : "email"),
-                      Param::text(value), Param::text(subscribed ? "subscribed" : "unsubscribed"),
-                      Param::text(source), Param::text(method),
-                      recorded_at ? Param::datum(recorded_at) : Param::null(),
-                      optional_int8(event_id), optional_int8(profile)});
+                              const std::string& source, const char* method, Datum recorded_at,
+                              std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
+    const ColumnValue columns[] = {
+        {"consent_id", 0, true},  // filled in below
+        int8_column("account_id", account_),
+        text_column("channel", kind == Kind::Phone ? "sms" : "email"),
+        text_column("value", value),
+        text_column("status", subscribed ? "subscribed" : "unsubscribed"),
+        text_column("source", source),
+        {"method", method ? text_datum(method) : (Datum) 0, method == nullptr},
+        {"recorded_at",
+         recorded_at ? recorded_at : TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        int8_column("event_id", event_id),
+        int8_column("profile_id", profile),
+    };
+    pg_call([&] {
+        ColumnValue row[std::size(columns)];
+        std::copy(std::begin(columns), std::end(columns), row);
+        row[0] = {"consent_id", Int64GetDatum(next_identity("consents_consent_id_seq")), false};
+        insert_row("consents", row, static_cast<int>(std::size(row)), NULL);
+    });
 }
 
 }  // namespace pm::pg
