@@ -4,12 +4,17 @@
 
 extern "C" {
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
+#include "storage/lmgr.h"
+#include "utils/snapmgr.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -19,10 +24,16 @@ namespace pm::pg {
 
 namespace {
 
-// The given value of column `name`, or NULL when the caller did not name it.
-const ColumnValue* given(const ColumnValue* columns, int ncolumns, const char* name) {
+// The given value of column `name`, or NULL when the caller did not name
+// it. Callers list columns in table order, so the one after the previous
+// match is tried first.
+const ColumnValue* given(const ColumnValue* columns, int ncolumns, const char* name, int* cursor) {
+    if (*cursor < ncolumns && strcmp(columns[*cursor].name, name) == 0) return &columns[(*cursor)++];
     for (int i = 0; i < ncolumns; ++i)
-        if (strcmp(columns[i].name, name) == 0) return &columns[i];
+        if (strcmp(columns[i].name, name) == 0) {
+            *cursor = i + 1;
+            return &columns[i];
+        }
     return NULL;
 }
 
@@ -40,11 +51,36 @@ void fill_default(Relation rel, EState* estate, AttrNumber att, Datum* value, bo
 }
 
 // A given value of a domain type meets the domain's constraints, as the
-// coercion in a planned INSERT would check (the type cache keeps them).
-void check_domain(Oid type, Datum value, bool isnull, MemoryContext context) {
-    if (lookup_type_cache(type, 0)->typtype != TYPTYPE_DOMAIN) return;
-    void* extra = NULL;
-    domain_check(value, isnull, type, &extra, context);
+// coercion in a planned INSERT would check. domain_check() prepares the
+// constraints into its `extra` state, so that state is kept per type for
+// the backend (the type cache notices when a domain's constraints change).
+struct TypeCheck {
+    Oid type;
+    bool is_domain;
+    void* domain_state;
+};
+
+constexpr int kTypeCheckSize = 32;
+TypeCheck type_checks[kTypeCheckSize];
+int type_checks_used = 0;
+
+void check_domain(Oid type, Datum value, bool isnull) {
+    TypeCheck* entry = NULL;
+    for (int i = 0; i < type_checks_used && entry == NULL; ++i)
+        if (type_checks[i].type == type) entry = &type_checks[i];
+    if (entry == NULL) {
+        bool is_domain = lookup_type_cache(type, 0)->typtype == TYPTYPE_DOMAIN;
+        if (type_checks_used == kTypeCheckSize) {  // not expected: check without keeping
+            if (is_domain) {
+                void* state = NULL;
+                domain_check(value, isnull, type, &state, CurrentMemoryContext);
+            }
+            return;
+        }
+        entry = &type_checks[type_checks_used++];
+        *entry = TypeCheck{type, is_domain, NULL};
+    }
+    if (entry->is_domain) domain_check(value, isnull, type, &entry->domain_state, CacheMemoryContext);
 }
 
 // The CHECK constraints of a table, ready to evaluate, kept per backend.
@@ -115,34 +151,105 @@ void use_cached_checks(ResultRelInfo* result_rel, Relation rel) {
     result_rel->ri_ConstraintExprs = entry->states;
 }
 
+// The refusal INSERT ... ON CONFLICT DO NOTHING gives under REPEATABLE READ
+// or SERIALIZABLE when the conflicting row is not in the transaction's
+// snapshot (and was not written by this transaction).
+void refuse_if_invisible(Relation rel, ItemPointer conflict, EState* estate) {
+    if (!IsolationUsesXactSnapshot()) return;
+    TupleTableSlot* existing = table_slot_create(rel, &estate->es_tupleTable);
+    if (!table_tuple_fetch_row_version(rel, conflict, SnapshotAny, existing))
+        elog(ERROR, "profile_merge: failed to fetch a conflicting row");
+    if (table_tuple_satisfies_snapshot(rel, existing, GetTransactionSnapshot())) return;
+    bool isnull;
+    Datum xmin = slot_getsysattr(existing, MinTransactionIdAttributeNumber, &isnull);
+    if (!isnull && TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin))) return;
+    ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                    errmsg("could not serialize access due to concurrent update")));
+}
+
+// The speculative insertion of INSERT ... ON CONFLICT DO NOTHING
+// (nodeModifyTable.c), for one arbiter index: false when a row with the
+// same key is there, or arrives while this one goes in.
+bool insert_unless_conflict(InsertTarget* t) {
+    ResultRelInfo* result_rel = t->result_rel;
+    EState* estate = t->estate;
+    TupleTableSlot* slot = t->slot;
+    Relation rel = t->rel;
+    List* arbiters = list_make1_oid(t->arbiter);
+
+    if (result_rel->ri_TrigDesc && result_rel->ri_TrigDesc->trig_insert_before_row &&
+        !ExecBRInsertTriggers(estate, result_rel, slot))
+        return false;
+    if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+        ExecComputeStoredGenerated(result_rel, estate, slot, CMD_INSERT);
+    if (rel->rd_att->constr) ExecConstraints(result_rel, slot, estate);
+
+    for (;;) {
+        ItemPointerData conflict;
+        if (!ExecCheckIndexConstraints(result_rel, slot, estate, &conflict, arbiters)) {
+            refuse_if_invisible(rel, &conflict, estate);
+            return false;
+        }
+        uint32 token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
+        table_tuple_insert_speculative(rel, slot, estate->es_output_cid, 0, NULL, token);
+        bool lost = false;
+        List* recheck = ExecInsertIndexTuples(result_rel, slot, estate, false, true, &lost, arbiters);
+        table_tuple_complete_speculative(rel, slot, token, !lost);
+        SpeculativeInsertionLockRelease(GetCurrentTransactionId());
+        if (!lost) {
+            ExecARInsertTriggers(estate, result_rel, slot, recheck, NULL);
+            list_free(recheck);
+            return true;
+        }
+        list_free(recheck);  // another transaction's row came first: check again
+    }
+}
+
 }  // namespace
 
-int64 insert_row(const char* table, const ColumnValue* columns, int ncolumns,
-                 const char* returning) {
-    Relation rel = table_open(extension_relid(table), RowExclusiveLock);
-    TupleDesc desc = RelationGetDescr(rel);
+InsertTarget* open_insert_target(const char* table, const char* arbiter_index) {
+    InsertTarget* t = (InsertTarget*) palloc0(sizeof(InsertTarget));
+    t->rel = table_open(extension_relid(table), RowExclusiveLock);
+    t->arbiter = arbiter_index ? extension_relid(arbiter_index) : InvalidOid;
 
-    EState* estate = CreateExecutorState();
-    MemoryContext caller_context = MemoryContextSwitchTo(estate->es_query_cxt);
+    t->estate = CreateExecutorState();
+    MemoryContext caller_context = MemoryContextSwitchTo(t->estate->es_query_cxt);
 
-    // The executor state a one-table INSERT has, as the logical replication
+    // The executor state of a one-table INSERT, as the logical replication
     // worker sets it up for the rows it applies.
     RangeTblEntry* rte = makeNode(RangeTblEntry);
     rte->rtekind = RTE_RELATION;
-    rte->relid = RelationGetRelid(rel);
-    rte->relkind = rel->rd_rel->relkind;
+    rte->relid = RelationGetRelid(t->rel);
+    rte->relkind = t->rel->rd_rel->relkind;
     rte->rellockmode = RowExclusiveLock;
-    ExecInitRangeTable(estate, list_make1(rte));
-    ResultRelInfo* result_rel = makeNode(ResultRelInfo);
-    InitResultRelInfo(result_rel, rel, 1, NULL, 0);
+    ExecInitRangeTable(t->estate, list_make1(rte));
+    t->result_rel = makeNode(ResultRelInfo);
+    InitResultRelInfo(t->result_rel, t->rel, 1, NULL, 0);
     // Where the AFTER triggers' queue finds the relation again.
-    estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, result_rel);
-    estate->es_output_cid = GetCurrentCommandId(true);
-    ExecOpenIndices(result_rel, false);
-    use_cached_checks(result_rel, rel);
+    t->estate->es_opened_result_relations =
+        lappend(t->estate->es_opened_result_relations, t->result_rel);
+    t->estate->es_output_cid = GetCurrentCommandId(true);
+    ExecOpenIndices(t->result_rel, OidIsValid(t->arbiter));
+    use_cached_checks(t->result_rel, t->rel);
+    t->slot = ExecInitExtraTupleSlot(t->estate, RelationGetDescr(t->rel), &TTSOpsVirtual);
+    MemoryContextSwitchTo(caller_context);
 
-    TupleTableSlot* slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+    // AFTER row triggers (the foreign keys' checks among them) fire when the
+    // target is closed, as at the end of an INSERT statement.
+    AfterTriggerBeginQuery();
+    return t;
+}
+
+bool insert_into(InsertTarget* t, const ColumnValue* columns, int ncolumns, const char* returning,
+                 int64* returned) {
+    Relation rel = t->rel;
+    TupleDesc desc = RelationGetDescr(rel);
+    EState* estate = t->estate;
+    TupleTableSlot* slot = t->slot;
+    MemoryContext outer = MemoryContextSwitchTo(estate->es_query_cxt);
+
     ExecClearTuple(slot);
+    int cursor = 0;
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute attr = TupleDescAttr(desc, i);
         if (attr->attisdropped) {
@@ -150,34 +257,49 @@ int64 insert_row(const char* table, const ColumnValue* columns, int ncolumns,
             slot->tts_isnull[i] = true;
             continue;
         }
-        const ColumnValue* v = given(columns, ncolumns, NameStr(attr->attname));
+        const ColumnValue* v = given(columns, ncolumns, NameStr(attr->attname), &cursor);
         if (v == NULL) {
             fill_default(rel, estate, attr->attnum, &slot->tts_values[i], &slot->tts_isnull[i]);
             continue;
         }
         slot->tts_values[i] = v->isnull ? (Datum) 0 : v->value;
         slot->tts_isnull[i] = v->isnull;
-        check_domain(attr->atttypid, slot->tts_values[i], slot->tts_isnull[i], estate->es_query_cxt);
+        check_domain(attr->atttypid, slot->tts_values[i], slot->tts_isnull[i]);
     }
     ExecStoreVirtualTuple(slot);
 
-    AfterTriggerBeginQuery();
-    ExecSimpleRelationInsert(result_rel, estate, slot);
-    AfterTriggerEndQuery(estate);
+    bool inserted = true;
+    if (OidIsValid(t->arbiter))
+        inserted = insert_unless_conflict(t);
+    else
+        ExecSimpleRelationInsert(t->result_rel, estate, slot);
 
-    int64 result = 0;
-    if (returning != NULL) {
+    if (inserted && returning != NULL && returned != NULL) {
         bool isnull;
         Datum d = slot_getattr(slot, extension_column(RelationGetRelid(rel), returning), &isnull);
-        if (!isnull) result = DatumGetInt64(d);
+        *returned = isnull ? 0 : DatumGetInt64(d);
     }
+    ResetPerTupleExprContext(estate);
+    MemoryContextSwitchTo(outer);
+    return inserted;
+}
 
-    ExecCloseResultRelations(estate);
-    ExecResetTupleTable(estate->es_tupleTable, false);
-    MemoryContextSwitchTo(caller_context);
-    FreeExecutorState(estate);
-    table_close(rel, NoLock);
-    return result;
+void close_insert_target(InsertTarget* t) {
+    AfterTriggerEndQuery(t->estate);
+    ExecCloseResultRelations(t->estate);
+    ExecResetTupleTable(t->estate->es_tupleTable, false);
+    FreeExecutorState(t->estate);
+    table_close(t->rel, NoLock);
+    pfree(t);
+}
+
+int64 insert_row(const char* table, const ColumnValue* columns, int ncolumns,
+                 const char* returning) {
+    InsertTarget* t = open_insert_target(table, NULL);
+    int64 returned = 0;
+    insert_into(t, columns, ncolumns, returning, &returned);
+    close_insert_target(t);
+    return returned;
 }
 
 int64 next_identity(const char* sequence) {

@@ -17,6 +17,11 @@
 
 #include "pg/postgres.hpp"
 
+extern "C" {
+#include "nodes/execnodes.h"
+#include "utils/relcache.h"
+}
+
 namespace pm::pg {
 
 // A column given by name; `value` is ignored when `isnull`.
@@ -26,7 +31,34 @@ struct ColumnValue {
     bool isnull;
 };
 
-// Postgres C only (call inside pg_call). Inserts the row into
+// A table open for inserts: its executor state, indexes and prepared
+// constraints, shared by the rows of one event. Plain C data.
+struct InsertTarget {
+    Relation rel;
+    Oid arbiter;  // unique index of ON CONFLICT DO NOTHING, or InvalidOid
+    EState* estate;
+    ResultRelInfo* result_rel;
+    TupleTableSlot* slot;
+};
+
+// Postgres C only (call inside pg_call), like everything below. Opens
+// profile_merge.<table>; with `arbiter_index` (a unique index of it), a row
+// whose key is already there is skipped, as INSERT ... ON CONFLICT
+// (<that index>) DO NOTHING does, with the same waits for rows in flight
+// and the same serialization failure under REPEATABLE READ.
+InsertTarget* open_insert_target(const char* table, const char* arbiter_index);
+
+// Inserts one row; false when it was skipped (a conflict, or a BEFORE
+// trigger said no). `*returned` gets the int8 column `returning` of the
+// stored row (after defaults and BEFORE triggers).
+bool insert_into(InsertTarget* target, const ColumnValue* columns, int ncolumns,
+                 const char* returning, int64* returned);
+
+// Fires the AFTER row triggers of the rows inserted, as at the end of a
+// statement, and closes the table.
+void close_insert_target(InsertTarget* target);
+
+// One row into a table opened and closed for it. Inserts the row into
 // profile_merge.<table>; returns the int8 column `returning` of the stored
 // row (after defaults and BEFORE triggers), or 0 when `returning` is NULL.
 // The row is written with the current command id, so it is visible to the

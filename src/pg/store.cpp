@@ -16,8 +16,6 @@ Param optional_int8(const std::optional<std::int64_t>& v) {
 
 namespace {
 
-Param kind_param(Kind k) { return Param::text(core::kind_name(k)); }
-
 Datum properties_or_empty(Datum properties) {
     static Datum empty = 0;
     if (properties) return properties;
@@ -51,25 +49,6 @@ Plan merged_into_plan(
 
 Plan delete_profile_plan("DELETE FROM profiles WHERE account_id = $1 AND profile_id = $2",
                          {"bigint", "bigint"});
-
-Plan claim_plan(
-    "INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id)"
-    " VALUES ($1, $2, $3, $4, $5, $6)"
-    " ON CONFLICT (account_id, kind, value) WHERE detached_at IS NULL DO NOTHING"
-    " RETURNING identifier_id",
-    {"bigint", "text", "text", "bigint", "text", "bigint"});
-
-// Several new values of one event in one statement: the executor's start-up
-// is paid once. Rows are inserted in the order given (WITH ORDINALITY), the
-// same (kind, value) order and the same identifier ids as one by one.
-Plan claim_many_plan(
-    "INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id)"
-    " SELECT $1, c.k, c.v, c.p, $5, $6"
-    "   FROM unnest($2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS c(k, v, p, n)"
-    "  ORDER BY c.n"
-    " ON CONFLICT (account_id, kind, value) WHERE detached_at IS NULL DO NOTHING"
-    " RETURNING identifier_id",
-    {"bigint", "text[]", "text[]", "bigint[]", "text", "bigint"});
 
 Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_id = ANY ($2)",
                   {"bigint", "bigint[]"});
@@ -206,12 +185,12 @@ void SpiStore::delete_profile(ProfileId id) {
 }
 
 std::optional<std::int64_t> SpiStore::claim(Kind kind, const std::string& value, ProfileId profile,
-                                         const std::string& source,
-                                         std::optional<std::int64_t> event_id) {
-    Rows rows = claim_plan.run({Param::int8(account_), kind_param(kind), Param::text(value),
-                                Param::int8(profile), Param::text(source), optional_int8(event_id)});
-    if (rows.empty()) return std::nullopt;
-    return rows.int8(0, 0);
+                                            const std::string& source,
+                                            std::optional<std::int64_t> event_id) {
+    const std::vector<std::int64_t> claimed =
+        claim_all({core::Attach{kind, value, profile}}, source, event_id);
+    if (claimed.empty()) return std::nullopt;
+    return claimed.front();
 }
 
 std::vector<std::int64_t> Store::claim_all(const std::vector<core::Attach>& claims,
@@ -226,25 +205,41 @@ std::vector<std::int64_t> Store::claim_all(const std::vector<core::Attach>& clai
     return claimed;
 }
 
-// A lost claim does not stop the statement: the later values are still
-// claimed (in order, so no new wait can close a cycle) and the caller
-// undoes or rolls back all of them.
+// A claim is an insert into identifiers that yields to a row already
+// attached with the same value (the unique index identifiers_attached_value,
+// as ON CONFLICT DO NOTHING). A lost claim does not stop the others: the
+// later values are still claimed (in order, so no new wait can close a
+// cycle) and the caller undoes or rolls back all of them.
 std::vector<std::int64_t> SpiStore::claim_all(const std::vector<core::Attach>& claims,
                                               const std::string& source,
                                               std::optional<std::int64_t> event_id) {
-    if (claims.size() < 2) return Store::claim_all(claims, source, event_id);
-    ArrayBuilder kinds = ArrayBuilder::text(), values = ArrayBuilder::text(),
-                 profiles = ArrayBuilder::int8();
-    for (const core::Attach& a : claims) {
-        kinds.push_text(core::kind_name(a.kind));
-        values.push_text(a.value);
-        profiles.push(Int64GetDatum(a.profile));
-    }
-    Rows rows = claim_many_plan.run({Param::int8(account_), Param::datum(kinds.build()),
-                                     Param::datum(values.build()), Param::datum(profiles.build()),
-                                     Param::text(source), optional_int8(event_id)});
+    if (claims.empty()) return {};
+    constexpr int kColumns = 12;
+    const Datum attached_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+    std::vector<std::array<ColumnValue, kColumns>> rows;
+    for (const core::Attach& a : claims)
+        rows.push_back({int8_column("account_id", account_),
+                        {"identifier_id", 0, true},  // filled in below
+                        text_column("kind", core::kind_name(a.kind)), text_column("value", a.value),
+                        int8_column("profile_id", a.profile), text_column("source", source),
+                        int8_column("event_id", event_id), {"merge_id", 0, true},
+                        {"attached_at", attached_at, false}, {"detached_at", 0, true},
+                        {"detach_reason", 0, true}, {"detached_by_event", 0, true}});
+    std::vector<std::int64_t> ids(rows.size());
+    std::vector<char> inserted(rows.size());
+    pg_call([&] {
+        InsertTarget* t = open_insert_target("identifiers", "identifiers_attached_value");
+        for (size_t i = 0; i < rows.size(); ++i) {
+            // Taken before the conflict check, as the column default is.
+            rows[i][1].value = Int64GetDatum(next_identity("identifiers_identifier_id_seq"));
+            rows[i][1].isnull = false;
+            inserted[i] = insert_into(t, rows[i].data(), kColumns, "identifier_id", &ids[i]);
+        }
+        close_insert_target(t);
+    });
     std::vector<std::int64_t> claimed;
-    for (std::uint64_t i = 0; i < rows.size(); ++i) claimed.push_back(rows.int8(i, 0));
+    for (size_t i = 0; i < rows.size(); ++i)
+        if (inserted[i]) claimed.push_back(ids[i]);
     return claimed;
 }
 

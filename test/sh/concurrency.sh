@@ -32,7 +32,9 @@
 #      SELECT ... FOR UPDATE would): under READ COMMITTED an event waits for
 #      the transaction holding its profile and applies its change on top of
 #      that one's; under REPEATABLE READ it fails with 40001 when its profile
-#      changed after its snapshot.
+#      changed after its snapshot. Then two events claiming the same new
+#      value: the loser waits and joins the winner's profile; under
+#      REPEATABLE READ a value claimed after the snapshot is 40001.
 #
 # Knobs: PM_CONC_CLIENTS, PM_CONC_TX, PM_CONC_THREADS (2), PM_CONC_HOT (12,
 # the persons of the hot account 1; accounts 2 and 3 have 300);
@@ -406,6 +408,38 @@ pm_join
 grep -q 'could not serialize access' "$PM_IL_DIR/R.out" \
   || pm_problem "interleaving 3: REPEATABLE READ event on a changed profile did not fail with 40001: $(cat "$PM_IL_DIR/R.out")"
 say "  profile lock: waited and saw the newer row (READ COMMITTED); 40001 under REPEATABLE READ"
+# Interleaving 4: two events claim the same new value (the speculative
+# insertion into identifiers_attached_value). H's claim is not committed;
+# W's waits for it, loses, and W's retry attaches to H's profile. Under
+# REPEATABLE READ a value claimed and committed after the snapshot is a
+# serialization failure, as INSERT ... ON CONFLICT DO NOTHING gives.
+say "interleaving 4: a value claimed by two events"
+pm_session CH "BEGIN;" "SELECT 'h', profile_id FROM profile_merge.identify(1, 'form', email => 'il.claim@example.com');" \
+  "SELECT pmtest.park('CH');" "COMMIT;"
+pm_wait_for 20 "$(pm_parked CH)" || pm_problem "interleaving 4: session H never parked"
+pm_session CW "SELECT 'w', profile_id FROM profile_merge.identify(1, 'form', email => 'il.claim@example.com', properties => '{\"w\": 1}');"
+pm_wait_for 20 "$(pm_blocked_by CW CH)" || pm_problem "interleaving 4: W never waited for H's claim"
+pm_release CH
+pm_join
+pm_session_failed CW && pm_problem "interleaving 4: W failed: $(grep ERROR "$PM_IL_DIR/CW.out" | head -1)"
+HP=$(sed -n 's/^h|//p' "$PM_IL_DIR/CH.out")
+[ -n "$HP" ] && grep -q "^w|$HP$" "$PM_IL_DIR/CW.out" \
+  || pm_problem "interleaving 4: W did not end on H's profile $HP: $(cat "$PM_IL_DIR/CW.out")"
+[ "$("${PSQL[@]}" -d "$IDB" -c "SELECT count(*) FROM profile_merge.identifiers WHERE account_id = 1 AND value = 'il.claim@example.com'")" = 1 ] \
+  || pm_problem "interleaving 4: the contested value was stored more than once"
+pm_session CG "SELECT pg_advisory_lock(4243);" "SELECT pmtest.park('CG');"
+pm_wait_for 20 "$(pm_parked CG)" || pm_problem "interleaving 4: session G never parked"
+pm_session CR "BEGIN ISOLATION LEVEL REPEATABLE READ;" "SELECT count(*) FROM profile_merge.profiles;" \
+  "SELECT pg_advisory_lock_shared(4243);" \
+  "SELECT profile_id FROM profile_merge.identify(1, 'form', email => 'il.claim.rr@example.com');" "COMMIT;"
+pm_wait_for 20 "$(pm_blocked_by CR CG)" || pm_problem "interleaving 4: R never waited for G"
+"${PSQL[@]}" -d "$IDB" -c "SELECT profile_merge.identify(1, 'form', email => 'il.claim.rr@example.com')" >/dev/null \
+  || pm_problem "interleaving 4: claiming the value failed"
+pm_release CG
+pm_join
+grep -q 'could not serialize access' "$PM_IL_DIR/CR.out" \
+  || pm_problem "interleaving 4: REPEATABLE READ claim of a value committed after the snapshot did not fail with 40001: $(cat "$PM_IL_DIR/CR.out")"
+say "  claims: the loser waited and joined the winner's profile (READ COMMITTED); 40001 under REPEATABLE READ"
 pm_invariants "$IDB" || true
 [ "${PM_CONC_ONLY_INTERLEAVINGS:-0}" = 1 ] && { pm_verdict "no scripted interleaving deadlocks"; exit 0; }
 pm_verdict "$events_sent events + $direct_sent direct consents from $CLIENTS clients at $tps tps; invariants hold, every consent is in the ledger, the serial replay agrees, no scripted interleaving deadlocks"
