@@ -4,6 +4,7 @@
 #include "pg/attached_values.hpp"
 #include "pg/datum.hpp"
 #include "pg/direct_insert.hpp"
+#include "pg/direct_update.hpp"
 #include "pg/profile_lock.hpp"
 
 #include <algorithm>
@@ -28,8 +29,6 @@ Datum properties_or_empty(Datum properties) {
         });
     return empty;
 }
-
-Param jsonb_or_empty(Datum properties) { return Param::datum(properties_or_empty(properties)); }
 
 ColumnValue int8_column(const char* name, std::int64_t v) { return {name, Int64GetDatum(v), false}; }
 
@@ -103,14 +102,6 @@ Plan tombstone_plan(
     "       updated_at = now()"
     " WHERE account_id = $1 AND profile_id = $2",
     {"bigint", "bigint", "bigint"});
-
-Plan update_profile_plan(
-    "UPDATE profiles SET external_id = $3, email = $4, phone = $5,"
-    "       properties = properties || $6, updated_at = now()"
-    " WHERE account_id = $1 AND profile_id = $2"
-    "   AND ((external_id, email, phone) IS DISTINCT FROM ($3, $4, $5)"
-    "        OR properties || $6 <> properties)",
-    {"bigint", "bigint", "text", "text", "text", "jsonb"});
 
 }  // namespace
 
@@ -228,14 +219,14 @@ std::vector<std::int64_t> SpiStore::claim_all(const std::vector<core::Attach>& c
     std::vector<std::int64_t> ids(rows.size());
     std::vector<char> inserted(rows.size());
     pg_call([&] {
-        InsertTarget* t = open_insert_target("identifiers", "identifiers_attached_value");
+        WriteTarget* t = open_write_target("identifiers", "identifiers_attached_value");
         for (size_t i = 0; i < rows.size(); ++i) {
             // Taken before the conflict check, as the column default is.
             rows[i][1].value = Int64GetDatum(next_identity("identifiers_identifier_id_seq"));
             rows[i][1].isnull = false;
             inserted[i] = insert_into(t, rows[i].data(), kColumns, "identifier_id", &ids[i]);
         }
-        close_insert_target(t);
+        close_write_target(t);
     });
     std::vector<std::int64_t> claimed;
     for (size_t i = 0; i < rows.size(); ++i)
@@ -311,9 +302,10 @@ std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional
 }
 
 bool SpiStore::update_profile(const core::Profile& c, Datum properties) {
-    update_profile_plan.run({Param::int8(account_), Param::int8(c.id), Param::text(c.external_id),
-                             Param::text(c.email), Param::text(c.phone), jsonb_or_empty(properties)});
-    return SPI_processed > 0;
+    const ProfileChange change = {optional_text_column("external_id", c.external_id),
+                                  optional_text_column("email", c.email),
+                                  optional_text_column("phone", c.phone), properties};
+    return pg_call([&] { return update_profile_row(account_, c.id, change); });
 }
 
 void SpiStore::record_consent(Kind kind, const std::string& value, bool subscribed,
