@@ -25,6 +25,14 @@ public:
         return insert(key, compute());
     }
 
+    // The entry of `key`, or nullptr (a hit in the old generation is
+    // carried over, as in get()).
+    const Value* find(const std::string& key) {
+        if (auto it = current_.find(key); it != current_.end()) return &it->second;
+        if (auto it = old_.find(key); it != old_.end()) return &insert(key, std::move(it->second));
+        return nullptr;
+    }
+
     bool contains(const std::string& key) const {
         return current_.count(key) > 0 || old_.count(key) > 0;
     }

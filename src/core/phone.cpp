@@ -166,6 +166,25 @@ bool precheck(std::string_view raw, std::string_view region, std::string_view* t
 
 }  // namespace
 
+std::optional<std::string> phone_memo_form(std::string_view raw) {
+    constexpr std::size_t kMaxMemoForm = 64;
+    if (raw.size() > kMaxMemoForm) return std::nullopt;
+    std::string digits;
+    digits.reserve(raw.size());
+    for (char c : raw) {
+        if (c >= '0' && c <= '9') {
+            digits.push_back(c);
+        } else if (c == '+') {
+            if (!digits.empty()) return std::nullopt;  // only as the first mark
+            digits.push_back(c);
+        } else if (c != ' ' && c != '(' && c != ')' && c != '.' && c != '-') {
+            return std::nullopt;
+        }
+    }
+    if (digits.empty() || digits == "+") return std::nullopt;
+    return digits;
+}
+
 std::optional<std::string> canonical_region(std::string_view region) {
     char rc[2];
     if (!lookup_region(region, rc)) return std::nullopt;

@@ -34,6 +34,16 @@ struct PhoneInfo {
 // Never fails: unparseable input gives parsed = false, is_possible = false.
 PhoneInfo phone_info(std::string_view raw, std::string_view region);
 
+// The form under which a typed number may share a memo entry with the
+// other ways of typing it: its digits, with the leading "+" if it has one.
+// Only for text made of ASCII digits, spaces, "(", ")", ".", "-" and one
+// leading "+" (at most 64 bytes): libphonenumber reads such text by its
+// digits alone, so "(415) 555-0132", "415.555.0132" and "4155550132" give
+// the same result in every region and either mode (test_phone.cpp checks
+// this over every region's example numbers in many spellings). Nothing
+// for any other text (letters, "#", ";", "/", "tel:", other scripts).
+std::optional<std::string> phone_memo_form(std::string_view raw);
+
 // The upper-case form of a region code libphonenumber supports, or nothing.
 std::optional<std::string> canonical_region(std::string_view region);
 

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <exception>
+#include <optional>
 #include <pthread.h>
 #include <string>
 #include <thread>
@@ -23,13 +24,40 @@ core::Memo<core::Normalized>& memo() {
     return instance;
 }
 
-std::string memo_key(std::string_view raw, std::string_view region, core::PhoneAccept accept) {
+std::string memo_key(std::string_view text, char spelling, std::string_view region,
+                     core::PhoneAccept accept) {
     std::string key;
-    key.reserve(raw.size() + region.size() + 2);
+    key.reserve(text.size() + region.size() + 3);
     key.append(region).push_back(accept == core::PhoneAccept::Valid ? 'v' : 'p');
+    key.push_back(spelling);  // 'd': digits (phone_memo_form), 't': as typed
     key.push_back('\x1f');
-    key.append(raw);
+    key.append(text);
     return key;
+}
+
+// Where a number typed as `raw` is (or would be) kept.
+struct MemoKeys {
+    std::string as_typed;
+    std::optional<std::string> digits;
+};
+
+MemoKeys memo_keys(std::string_view raw, std::string_view region, core::PhoneAccept accept) {
+    MemoKeys keys{memo_key(raw, 't', region, accept), std::nullopt};
+    if (auto form = core::phone_memo_form(raw)) keys.digits = memo_key(*form, 'd', region, accept);
+    return keys;
+}
+
+const core::Normalized* find(const MemoKeys& keys) {
+    if (keys.digits)
+        if (const core::Normalized* hit = memo().find(*keys.digits)) return hit;
+    return memo().find(keys.as_typed);
+}
+
+void keep(const MemoKeys& keys, core::Normalized n) {
+    if (keys.digits && n.ok())
+        memo().put(*keys.digits, std::move(n));
+    else
+        memo().put(keys.as_typed, std::move(n));
 }
 
 }  // namespace
@@ -37,17 +65,24 @@ std::string memo_key(std::string_view raw, std::string_view region, core::PhoneA
 core::Normalized cached_normalize_phone(std::string_view raw, std::string_view region,
                                         core::PhoneAccept accept) {
     if (raw.size() > kMaxMemoKey) return core::normalize_phone(raw, region, accept);
-    return memo().get(memo_key(raw, region, accept),
-                      [&] { return core::normalize_phone(raw, region, accept); });
+    const MemoKeys keys = memo_keys(raw, region, accept);
+    if (const core::Normalized* hit = find(keys)) return *hit;
+    core::Normalized n = core::normalize_phone(raw, region, accept);
+    keep(keys, n);
+    return n;
 }
 
 void prewarm_phone_memo(const std::vector<PhoneRequest>& requests) {
     std::vector<const PhoneRequest*> todo;
+    std::vector<MemoKeys> todo_keys;
     std::unordered_set<std::string> seen;
-    for (const PhoneRequest& r : requests)
-        if (r.raw.size() <= kMaxMemoKey && !memo().contains(memo_key(r.raw, r.region, r.accept)) &&
-            seen.insert(memo_key(r.raw, r.region, r.accept)).second)
-            todo.push_back(&r);
+    for (const PhoneRequest& r : requests) {
+        if (r.raw.size() > kMaxMemoKey) continue;
+        MemoKeys keys = memo_keys(r.raw, r.region, r.accept);
+        if (find(keys) || !seen.insert(keys.digits ? *keys.digits : keys.as_typed).second) continue;
+        todo.push_back(&r);
+        todo_keys.push_back(std::move(keys));
+    }
     if (todo.size() < 64) return;  // not worth threads; the replay will normalize them
 
     const unsigned workers = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
@@ -72,8 +107,7 @@ void prewarm_phone_memo(const std::vector<PhoneRequest>& requests) {
     for (std::thread& t : threads) t.join();
     for (const auto& f : failures)
         if (f) std::rethrow_exception(f);
-    for (std::size_t i = 0; i < todo.size(); ++i)
-        memo().put(memo_key(todo[i]->raw, todo[i]->region, todo[i]->accept), std::move(results[i]));
+    for (std::size_t i = 0; i < todo.size(); ++i) keep(todo_keys[i], std::move(results[i]));
 }
 
 }  // namespace pm::pg

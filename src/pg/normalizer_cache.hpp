@@ -1,6 +1,9 @@
-// Per-backend memo of phone normalizations, keyed by raw text, region and
-// acceptance. A stream of events repeats the same numbers; libphonenumber
-// parses each in ~30 us, a memo hit costs a hash look-up.
+// Per-backend memo of phone normalizations, keyed by region, acceptance and
+// the number as typed. A stream of events repeats the same numbers;
+// libphonenumber parses each in ~30 us, a memo hit costs a hash look-up.
+// Numbers found valid are kept under their digits (core::phone_memo_form),
+// so "(415) 555-0132" and "415.555.0132" share one entry; refusals are kept
+// under the text as typed (their reasons may quote it).
 #pragma once
 
 #include "core/phone.hpp"

@@ -8,6 +8,7 @@
 #include <phonenumbers/phonenumberutil.h>
 
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ using namespace std::string_literals;
 using pm::core::canonical_region;
 using pm::core::normalize_phone;
 using pm::core::phone_info;
+using pm::core::phone_memo_form;
 using pm::core::PhoneAccept;
 
 namespace {
@@ -378,6 +380,72 @@ TEST(PhoneInfo, NeverFails) {
         EXPECT_FALSE(i.is_valid);
         EXPECT_TRUE(i.e164.empty());
     }
+}
+
+TEST(PhoneMemoForm, DigitsAndALeadingPlus) {
+    EXPECT_EQ(phone_memo_form("(415) 555-0132"), "4155550132");
+    EXPECT_EQ(phone_memo_form("415.555.0132"), "4155550132");
+    EXPECT_EQ(phone_memo_form(" +1 415 555 0132 "), "+14155550132");
+    EXPECT_EQ(phone_memo_form("+44 (0) 20 7946 0018"), "+4402079460018");
+    // Anything libphonenumber might read by more than its digits: none.
+    for (const char* raw : {"1+415 555 0132", "++1 415", "415 555 0132 ext. 12", "415-555-0132 x12",
+                            "tel:+1-415-555-0132", "(650) 2S3-OOOO", "1-800-FLOWERS", "415/555/0132",
+                            "415 555 0132#", "415;555", "\xef\xbc\x94\xef\xbc\x91\xef\xbc\x95", "", "  ", "+",
+                            "()-."})
+        EXPECT_EQ(phone_memo_form(raw), std::nullopt) << raw;
+    EXPECT_EQ(phone_memo_form(std::string(65, '1')), std::nullopt);
+}
+
+// What makes phone_memo_form safe as a memo key: any two spellings with the
+// same form normalize alike. Checked over libphonenumber's example numbers
+// of every region (fixed line and mobile), written in E.164, international
+// and national format and respelled with other punctuation, "(0)" after
+// the country code, an international dialling prefix, a digit missing or
+// added; each read in its own region and in US, in both modes.
+TEST(PhoneMemoForm, SpellingsWithOneFormNormalizeAlike) {
+    using i18n::phonenumbers::PhoneNumber;
+    using i18n::phonenumbers::PhoneNumberUtil;
+    const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+    std::set<std::string> regions;
+    util.GetSupportedRegions(&regions);
+    auto respell = [](std::string s, char from, const std::string& to) {
+        std::string out;
+        for (char c : s) out += c == from ? to : std::string(1, c);
+        return out;
+    };
+    std::size_t compared = 0;
+    for (const std::string& region : regions) {
+        for (auto type : {PhoneNumberUtil::FIXED_LINE, PhoneNumberUtil::MOBILE}) {
+            PhoneNumber pn;
+            if (!util.GetExampleNumberForType(region, type, &pn)) continue;
+            std::string e164, intl, national, nsn;
+            util.Format(pn, PhoneNumberUtil::E164, &e164);
+            util.Format(pn, PhoneNumberUtil::INTERNATIONAL, &intl);
+            util.Format(pn, PhoneNumberUtil::NATIONAL, &national);
+            util.GetNationalSignificantNumber(pn, &nsn);
+            const std::string cc = std::to_string(pn.country_code());
+            std::vector<std::string> spellings = {
+                e164, intl, national, nsn, "00" + e164.substr(1), "011" + e164.substr(1),
+                respell(intl, ' ', "-"), respell(intl, ' ', "."), respell(national, ' ', ""),
+                respell(national, ' ', "  "), "+" + cc + " (0) " + nsn, "+" + cc + "0" + nsn,
+                "(" + nsn.substr(0, 3) + ") " + nsn.substr(3), e164.substr(0, e164.size() - 1),
+                e164 + "7", national + "12345", "1 " + national, "(+" + cc + ") " + nsn};
+            for (const std::string& raw : spellings) {
+                const auto form = phone_memo_form(raw);
+                if (!form || *form == raw) continue;
+                for (const std::string& read_in : {region, std::string("US")})
+                    for (PhoneAccept accept : {PhoneAccept::Valid, PhoneAccept::Possible}) {
+                        const auto a = normalize_phone(raw, read_in, accept);
+                        const auto b = normalize_phone(*form, read_in, accept);
+                        ASSERT_EQ(a.ok(), b.ok()) << "'" << raw << "' vs '" << *form << "' in " << read_in
+                                                  << ": " << a.error << " / " << b.error;
+                        ASSERT_EQ(a.value, b.value) << "'" << raw << "' vs '" << *form << "' in " << read_in;
+                        ++compared;
+                    }
+            }
+        }
+    }
+    EXPECT_GT(compared, 10000u);
 }
 
 TEST(CanonicalRegion, CaseInsensitiveAndSupportedOnly) {
