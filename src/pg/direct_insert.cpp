@@ -35,7 +35,8 @@ void refuse_if_invisible(Relation rel, ItemPointer conflict, EState* estate) {
 
 // The speculative insertion of INSERT ... ON CONFLICT DO NOTHING
 // (nodeModifyTable.c), for one arbiter index: false when a row with the
-// same key is there, or arrives while this one goes in.
+// same key is there, or arrives while this one goes in. Meant for keys
+// the caller expects to be free.
 bool insert_unless_conflict(WriteTarget* t) {
     ResultRelInfo* result_rel = t->result_rel;
     EState* estate = t->estate;
@@ -50,9 +51,14 @@ bool insert_unless_conflict(WriteTarget* t) {
         ExecComputeStoredGenerated(result_rel, estate, slot, CMD_INSERT);
     if (rel->rd_att->constr) ExecConstraints(result_rel, slot, estate);
 
-    for (;;) {
+    // The pre-check of nodeModifyTable.c (is the key there already?) is
+    // skipped the first time: the caller has just looked the value up and
+    // found it free, and a conflict is still caught while the index entry
+    // goes in, which then sends us round to the pre-check (that waits for
+    // a row in flight and refuses under REPEATABLE READ as ON CONFLICT does).
+    for (bool first = true;; first = false) {
         ItemPointerData conflict;
-        if (!ExecCheckIndexConstraints(result_rel, slot, estate, &conflict, arbiters)) {
+        if (!first && !ExecCheckIndexConstraints(result_rel, slot, estate, &conflict, arbiters)) {
             refuse_if_invisible(rel, &conflict, estate);
             return false;
         }
