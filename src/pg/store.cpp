@@ -52,18 +52,6 @@ Plan delete_profile_plan("DELETE FROM profiles WHERE account_id = $1 AND profile
 Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_id = ANY ($2)",
                   {"bigint", "bigint[]"});
 
-// Detaches go by primary key: the rows are found attached in the indexes
-// first (attached_values.hpp), under the lock of the profile that holds
-// them, so nothing else can detach them meanwhile. No "detached_at IS NULL"
-// here on purpose: that condition lets the planner pick a partial index led
-// by account_id alone over the primary key when the table has no statistics
-// (seen: a scan of the whole account per detach).
-Plan detach_plan(
-    "UPDATE identifiers SET detached_at = now(), detach_reason = $3, detached_by_event = $4"
-    " WHERE account_id = $1 AND identifier_id = $2"
-    " RETURNING identifier_id, kind, value, source, event_id",
-    {"bigint", "bigint", "text", "bigint"});
-
 // One row: the merge's id and both profiles as they were (for unmerge).
 Plan merge_snapshot_plan(
     "SELECT nextval('profile_merge.merges_merge_id_seq'), s.before, m.before,"
@@ -77,31 +65,9 @@ Plan merge_snapshot_plan(
     "          FROM profiles WHERE account_id = $1 AND profile_id = $3) m",
     {"bigint", "bigint", "bigint"});
 
-Plan move_in_plan(
-    "INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id, merge_id)"
-    " SELECT $1, k, v, $2, s, e, $3"
-    "   FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[]) AS m(k, v, s, e)"
-    " RETURNING identifier_id",
-    {"bigint", "bigint", "bigint", "text[]", "text[]", "text[]", "bigint[]"});
 
-Plan log_merge_plan(
-    "INSERT INTO merges (merge_id, account_id, survivor_id, merged_id, event_id, reason,"
-    "                    survivor_before, merged_before, moved_identifiers, added_identifiers)"
-    " VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9, $10)",
-    {"bigint", "bigint", "bigint", "bigint", "bigint", "text", "jsonb", "jsonb", "bigint[]",
-     "bigint[]"});
 
-Plan absorb_plan(
-    "UPDATE profiles SET external_id = coalesce(external_id, $3), email = coalesce(email, $4),"
-    "       phone = coalesce(phone, $5), properties = $6 || properties, updated_at = now()"
-    " WHERE account_id = $1 AND profile_id = $2",
-    {"bigint", "bigint", "text", "text", "text", "jsonb"});
 
-Plan tombstone_plan(
-    "UPDATE profiles SET merged_into = $3, external_id = NULL, email = NULL, phone = NULL,"
-    "       updated_at = now()"
-    " WHERE account_id = $1 AND profile_id = $2",
-    {"bigint", "bigint", "bigint"});
 
 }  // namespace
 
@@ -239,11 +205,67 @@ void SpiStore::unclaim(const std::vector<std::int64_t>& ids) {
     unclaim_plan.run({Param::int8(account_), Param::datum(int8_array(ids))});
 }
 
+// Detaches go by primary key (direct_update.hpp): the rows are found
+// attached in the indexes first (attached_values.hpp), under the lock of
+// the profile that holds them, so nothing else can detach them meanwhile.
 void SpiStore::detach(Kind kind, const std::string& value, const char* reason,
                       std::optional<std::int64_t> event_id) {
     if (auto id = attached_identifier(account_, kind, value))
-        detach_plan.run({Param::int8(account_), Param::int8(*id), Param::text(reason), optional_int8(event_id)});
+        pg_call([&] {
+            WriteTarget* t = open_write_target("identifiers", NULL);
+            DetachedRow row;
+            detach_identifier_row(t, account_, *id, reason, event_id ? &*event_id : NULL, &row);
+            close_write_target(t);
+        });
 }
+
+namespace {
+
+// The identifier rows a merge moves: detached from the merged profile
+// (reason 'forced' or 'merged'), in the order given; each as it was, or
+// nothing when it was gone.
+struct MoveOut {
+    std::int64_t id;
+    const char* reason;
+};
+
+std::vector<std::optional<DetachedRow>> detach_for_merge(std::int64_t account,
+                                                         const std::vector<MoveOut>& rows,
+                                                         std::optional<std::int64_t> event_id) {
+    std::vector<DetachedRow> out(rows.size());
+    std::vector<char> found(rows.size());
+    pg_call([&] {
+        WriteTarget* t = open_write_target("identifiers", NULL);
+        for (size_t i = 0; i < rows.size(); ++i)
+            found[i] = detach_identifier_row(t, account, rows[i].id, rows[i].reason,
+                                             event_id ? &*event_id : NULL, &out[i]);
+        close_write_target(t);
+    });
+    std::vector<std::optional<DetachedRow>> detached(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i)
+        if (found[i]) detached[i] = out[i];
+    return detached;
+}
+
+// The copies of the moved rows on the survivor; their new ids.
+std::vector<std::int64_t> copy_to_survivor(std::vector<std::array<ColumnValue, 12>>& copies) {
+    std::vector<std::int64_t> added(copies.size());
+    if (copies.empty()) return added;
+    pg_call([&] {
+        CommandCounterIncrement();  // after the detaches, as a separate statement would be
+        WriteTarget* t = open_write_target("identifiers", NULL);
+        for (size_t i = 0; i < copies.size(); ++i) {
+            copies[i][1].value = Int64GetDatum(next_identity("identifiers_identifier_id_seq"));
+            copies[i][1].isnull = false;
+            insert_into(t, copies[i].data(), static_cast<int>(copies[i].size()), "identifier_id",
+                        &added[i]);
+        }
+        close_write_target(t);
+    });
+    return added;
+}
+
+}  // namespace
 
 std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
                              const std::string& reason, const std::vector<Kind>& forced) {
@@ -256,48 +278,65 @@ std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional
     const Datum m_properties = snap.datum(0, 6);
 
     // Forced away: detached, listed as moved (unmerge restores them), and
-    // not copied to the survivor nor filled into its columns.
-    std::vector<std::int64_t> moved;
-    ArrayBuilder kinds = ArrayBuilder::text(), values = ArrayBuilder::text(),
-                 sources = ArrayBuilder::text(), event_ids = ArrayBuilder::int8();
+    // not copied to the survivor nor filled into its columns. The rest
+    // moves: detached here, copied to the survivor, in identifier id order
+    // so that ids are the same as the bulk path's.
+    std::vector<MoveOut> out;
     std::optional<std::string> m_value[3] = {m_external_id, m_email, m_phone};
     for (Kind k : forced) {
         const size_t slot = k == Kind::ExternalId ? 0 : k == Kind::Email ? 1 : 2;
         if (!m_value[slot]) continue;
-        if (auto id = attached_identifier(account_, k, *m_value[slot])) {
-            Rows r = detach_plan.run({Param::int8(account_), Param::int8(*id), Param::text("forced"),
-                                      optional_int8(event_id)});
-            for (std::uint64_t i = 0; i < r.size(); ++i) moved.push_back(r.int8(i, 0));
-        }
+        if (auto id = attached_identifier(account_, k, *m_value[slot])) out.push_back({*id, "forced"});
         m_value[slot].reset();
     }
+    const size_t nforced = out.size();
+    for (std::int64_t id : attached_identifiers_of(account_, merged))
+        if (std::none_of(out.begin(), out.begin() + nforced, [&](const MoveOut& m) { return m.id == id; }))
+            out.push_back({id, "merged"});
+    const std::vector<std::optional<DetachedRow>> detached = detach_for_merge(account_, out, event_id);
 
-    // The rest moves: detached here, copied to the survivor below, in
-    // identifier id order so that ids are the same as the bulk path's.
-    for (std::int64_t id : attached_identifiers_of(account_, merged)) {
-        Rows out = detach_plan.run({Param::int8(account_), Param::int8(id), Param::text("merged"),
-                                    optional_int8(event_id)});
-        if (out.empty()) continue;
-        moved.push_back(out.int8(0, 0));
-        kinds.push(out.text(0, 1));
-        values.push(out.text(0, 2));
-        sources.push(out.text(0, 3));
-        event_ids.push(out.is_null(0, 4) ? std::nullopt : std::optional<std::int64_t>(out.int8(0, 4)));
+    std::vector<std::int64_t> moved;
+    std::vector<std::array<ColumnValue, 12>> copies;
+    const Datum attached_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+    for (size_t i = 0; i < detached.size(); ++i) {
+        if (!detached[i]) continue;
+        const DetachedRow& d = *detached[i];
+        moved.push_back(d.identifier_id);
+        if (i < nforced) continue;
+        copies.push_back({int8_column("account_id", account_), {"identifier_id", 0, true},
+                          text_column("kind", d.kind), text_column("value", d.value),
+                          int8_column("profile_id", survivor),
+                          {"source", d.source ? text_datum(d.source) : (Datum) 0, d.source == nullptr},
+                          int8_column("event_id", d.has_event_id ? std::optional<std::int64_t>(d.event_id)
+                                                                 : std::nullopt),
+                          int8_column("merge_id", merge_id), {"attached_at", attached_at, false},
+                          {"detached_at", 0, true}, {"detach_reason", 0, true},
+                          {"detached_by_event", 0, true}});
     }
-    std::vector<std::int64_t> added;
-    if (kinds.size() > 0) {
-        Rows in = move_in_plan.run({Param::int8(account_), Param::int8(survivor), Param::int8(merge_id),
-                                    Param::datum(kinds.build()), Param::datum(values.build()),
-                                    Param::datum(sources.build()), Param::datum(event_ids.build())});
-        for (std::uint64_t i = 0; i < in.size(); ++i) added.push_back(in.int8(i, 0));
-    }
-    tombstone_plan.run({Param::int8(account_), Param::int8(merged), Param::int8(survivor)});
-    absorb_plan.run({Param::int8(account_), Param::int8(survivor), Param::text(m_value[0]),
-                     Param::text(m_value[1]), Param::text(m_value[2]), Param::datum(m_properties)});
-    log_merge_plan.run({Param::int8(account_), Param::int8(merge_id), Param::int8(survivor),
-                        Param::int8(merged), optional_int8(event_id), Param::text(reason),
-                        Param::datum(survivor_before), Param::datum(merged_before),
-                        Param::datum(int8_array(moved)), Param::datum(int8_array(added))});
+    const std::vector<std::int64_t> added = copy_to_survivor(copies);
+
+    const ColumnValue fill[3] = {optional_text_column("external_id", m_value[0]),
+                                 optional_text_column("email", m_value[1]),
+                                 optional_text_column("phone", m_value[2])};
+    const ColumnValue log[] = {
+        int8_column("merge_id", merge_id),
+        int8_column("account_id", account_),
+        int8_column("survivor_id", survivor),
+        int8_column("merged_id", merged),
+        int8_column("event_id", event_id),
+        text_column("reason", reason),
+        {"merged_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        {"unmerged_at", 0, true},
+        {"survivor_before", survivor_before, false},
+        {"merged_before", merged_before, false},
+        {"moved_identifiers", int8_array(moved), false},
+        {"added_identifiers", int8_array(added), false},
+    };
+    pg_call([&] {
+        tombstone_profile_row(account_, merged, survivor);
+        absorb_profile_row(account_, survivor, fill, m_properties);
+        insert_row("merges", log, static_cast<int>(std::size(log)), NULL);
+    });
     return merge_id;
 }
 

@@ -1,6 +1,10 @@
 // Reads and writes of profiles, identifiers, merges and consents for one
-// account, through cached plans. Every statement filters on the account
-// (DESIGN.md section 8). Must be used inside an SpiScope.
+// account. SpiStore (the triggers') reads through the indexes in C
+// (attached_values, profile_lock), writes rows through the executor's
+// row-level routines (write_target) and keeps a few SQL statements (a
+// merge's snapshot, the undo of a lost claim); every look-up is keyed by
+// the account (DESIGN.md section 8). Must be used inside an SpiScope.
+// MemoryStore (memory_store.hpp) is the bulk path's.
 //
 // Locking convention (DESIGN.md section 6): a profile's identifier rows are
 // only changed by a transaction holding that profile's row lock, and profile
@@ -33,7 +37,7 @@ struct LockedProfile {
 };
 
 // What the rules need to read and write. SpiStore works on the tables
-// through cached plans (the triggers); MemoryStore works on an in-memory copy
+// (the triggers); MemoryStore works on an in-memory copy
 // and writes in bulk at the end (profile_merge.ingest). resolve_event runs
 // the same code against either, so both give the same results.
 class Store {
@@ -101,7 +105,8 @@ public:
                                 std::optional<ProfileId> profile) = 0;
 };
 
-// The tables, for one account, through cached SPI plans.
+// The tables, for one account (the name is older than its index reads and
+// row writes without SQL).
 class SpiStore final : public Store {
 public:
     explicit SpiStore(std::int64_t account) : account_(account) {}
