@@ -37,9 +37,8 @@ public:
         return current_.count(key) > 0 || old_.count(key) > 0;
     }
 
-    void put(const std::string& key, Value v) {
-        if (!current_.count(key)) insert(key, std::move(v));
-    }
+    // Keeps v under key unless the current generation has the key already.
+    void put(const std::string& key, Value v) { insert(key, std::move(v)); }
 
     void clear() {
         current_.clear();

@@ -35,29 +35,33 @@ std::string memo_key(std::string_view text, char spelling, std::string_view regi
     return key;
 }
 
-// Where a number typed as `raw` is (or would be) kept.
+// Where a number typed as `raw` is kept: under its digits when it has a
+// memo form (core::phone_memo_form), else as typed. Spellings with one form
+// agree on whether the number is accepted and on its E.164 form, but a
+// refusal's reason may quote the text, so a refusal kept under the digits
+// only says "refused"; its reason is kept as typed as well.
 struct MemoKeys {
-    std::string as_typed;
-    std::optional<std::string> digits;
+    std::string primary;
+    bool by_digits;
 };
 
 MemoKeys memo_keys(std::string_view raw, std::string_view region, core::PhoneAccept accept) {
-    MemoKeys keys{memo_key(raw, 't', region, accept), std::nullopt};
-    if (auto form = core::phone_memo_form(raw)) keys.digits = memo_key(*form, 'd', region, accept);
-    return keys;
+    if (auto form = core::phone_memo_form(raw)) return {memo_key(*form, 'd', region, accept), true};
+    return {memo_key(raw, 't', region, accept), false};
 }
 
-const core::Normalized* find(const MemoKeys& keys) {
-    if (keys.digits)
-        if (const core::Normalized* hit = memo().find(*keys.digits)) return hit;
-    return memo().find(keys.as_typed);
+// The memo's answer for `raw`, or nullptr.
+const core::Normalized* find(const MemoKeys& keys, std::string_view raw, std::string_view region,
+                             core::PhoneAccept accept) {
+    const core::Normalized* hit = memo().find(keys.primary);
+    if (hit == nullptr || hit->ok() || !keys.by_digits) return hit;
+    return memo().find(memo_key(raw, 't', region, accept));
 }
 
-void keep(const MemoKeys& keys, core::Normalized n) {
-    if (keys.digits && n.ok())
-        memo().put(*keys.digits, std::move(n));
-    else
-        memo().put(keys.as_typed, std::move(n));
+void keep(const MemoKeys& keys, std::string_view raw, std::string_view region,
+          core::PhoneAccept accept, core::Normalized n) {
+    if (keys.by_digits && !n.ok()) memo().put(memo_key(raw, 't', region, accept), n);
+    memo().put(keys.primary, std::move(n));
 }
 
 }  // namespace
@@ -66,9 +70,9 @@ core::Normalized cached_normalize_phone(std::string_view raw, std::string_view r
                                         core::PhoneAccept accept) {
     if (raw.size() > kMaxMemoKey) return core::normalize_phone(raw, region, accept);
     const MemoKeys keys = memo_keys(raw, region, accept);
-    if (const core::Normalized* hit = find(keys)) return *hit;
+    if (const core::Normalized* hit = find(keys, raw, region, accept)) return *hit;
     core::Normalized n = core::normalize_phone(raw, region, accept);
-    keep(keys, n);
+    keep(keys, raw, region, accept, n);
     return n;
 }
 
@@ -79,7 +83,7 @@ void prewarm_phone_memo(const std::vector<PhoneRequest>& requests) {
     for (const PhoneRequest& r : requests) {
         if (r.raw.size() > kMaxMemoKey) continue;
         MemoKeys keys = memo_keys(r.raw, r.region, r.accept);
-        if (find(keys) || !seen.insert(keys.digits ? *keys.digits : keys.as_typed).second) continue;
+        if (find(keys, r.raw, r.region, r.accept) || !seen.insert(keys.primary).second) continue;
         todo.push_back(&r);
         todo_keys.push_back(std::move(keys));
     }
@@ -107,7 +111,8 @@ void prewarm_phone_memo(const std::vector<PhoneRequest>& requests) {
     for (std::thread& t : threads) t.join();
     for (const auto& f : failures)
         if (f) std::rethrow_exception(f);
-    for (std::size_t i = 0; i < todo.size(); ++i) keep(todo_keys[i], std::move(results[i]));
+    for (std::size_t i = 0; i < todo.size(); ++i)
+        keep(todo_keys[i], todo[i]->raw, todo[i]->region, todo[i]->accept, std::move(results[i]));
 }
 
 }  // namespace pm::pg
