@@ -3,11 +3,8 @@
 #include "pg/relations.hpp"
 
 extern "C" {
-#include "access/genam.h"
-#include "access/stratnum.h"
 #include "access/tableam.h"
 #include "executor/executor.h"
-#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -22,15 +19,7 @@ namespace {
 bool fetch_newest(Relation heap, const char* pkey, int64 account, int64 id, TupleTableSlot* slot) {
     Relation index = index_open(extension_relid(pkey), AccessShareLock);
     push_statement_snapshot();  // earlier writes of this transaction included
-    IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), 2, 0);
-    ScanKeyData keys[2];
-    ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
-                           index->rd_indcollation[0], F_INT8EQ, Int64GetDatum(account));
-    ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
-                           index->rd_indcollation[1], F_INT8EQ, Int64GetDatum(id));
-    index_rescan(scan, keys, 2, NULL, 0);
-    bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
-    index_endscan(scan);
+    bool found = fetch_by_account_key(heap, index, GetActiveSnapshot(), account, id, slot);
     PopActiveSnapshot();
     index_close(index, AccessShareLock);
     if (found) slot_getallattrs(slot);

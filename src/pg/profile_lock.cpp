@@ -6,13 +6,11 @@
 
 extern "C" {
 #include "access/genam.h"
-#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "datatype/timestamp.h"
 #include "executor/tuptable.h"
-#include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
@@ -51,16 +49,8 @@ RawLockedRow lock_row(int64 account, int64 id) {
     Snapshot snapshot = GetActiveSnapshot();
 
     TupleTableSlot* slot = table_slot_create(heap, NULL);
-    IndexScanDesc scan = index_beginscan(heap, index, snapshot, 2, 0);
-    ScanKeyData keys[2];
-    ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
-                           index->rd_indcollation[0], F_INT8EQ, Int64GetDatum(account));
-    ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
-                           index->rd_indcollation[1], F_INT8EQ, Int64GetDatum(id));
-    index_rescan(scan, keys, 2, NULL, 0);
-    bool visible = index_getnext_slot(scan, ForwardScanDirection, slot);
+    bool visible = fetch_by_account_key(heap, index, snapshot, account, id, slot);
     ItemPointerData tid = slot->tts_tid;
-    index_endscan(scan);
 
     if (visible) {
         // As ExecLockRows: follow the row to its latest version under READ

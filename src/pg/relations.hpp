@@ -7,7 +7,11 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/stratnum.h"
 #include "access/xact.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
 
@@ -42,6 +46,23 @@ inline void push_statement_snapshot() {
     CommandCounterIncrement();
     PushActiveSnapshot(GetTransactionSnapshot());
     UpdateActiveSnapshotCommandId();
+}
+
+// The row of `heap` whose key in `index` (an index on two bigint columns,
+// (account_id, <id>): a primary key) is (account, id), as `snapshot` sees
+// it, into `slot`; false when there is none. Its TID is slot->tts_tid.
+inline bool fetch_by_account_key(Relation heap, Relation index, Snapshot snapshot, int64 account,
+                                 int64 id, TupleTableSlot* slot) {
+    IndexScanDesc scan = index_beginscan(heap, index, snapshot, 2, 0);
+    ScanKeyData keys[2];
+    ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+                           index->rd_indcollation[0], F_INT8EQ, Int64GetDatum(account));
+    ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+                           index->rd_indcollation[1], F_INT8EQ, Int64GetDatum(id));
+    index_rescan(scan, keys, 2, NULL, 0);
+    bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+    index_endscan(scan);
+    return found;
 }
 
 }  // namespace pm::pg
