@@ -135,6 +135,22 @@ DROP TRIGGER test_stamp ON profiles;
 DROP FUNCTION public.test_audit_row(), public.test_stamp_properties();
 DROP TABLE public.test_audit;
 
+------------------------------------------------------------------------------
+-- A BEFORE INSERT trigger that skips a profile the event must create is a
+-- clear error (SQLSTATE 09000), not a foreign-key error on its identifiers
+-- further on (account 4704)
+------------------------------------------------------------------------------
+CREATE FUNCTION public.test_skip_row() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER test_skip BEFORE INSERT ON profiles FOR EACH ROW EXECUTE FUNCTION public.test_skip_row();
+\set VERBOSITY sqlstate
+INSERT INTO events (account_id, source, email) VALUES (4704, 'form', 'gil@example.com');
+\set VERBOSITY terse
+INSERT INTO events (account_id, source, email) VALUES (4704, 'form', 'gil@example.com');
+DROP TRIGGER test_skip ON profiles;
+DROP FUNCTION public.test_skip_row();
+SELECT count(*) AS profiles_of_4704 FROM profiles WHERE account_id = 4704;
+
 \set VERBOSITY default
 -- pg_regress feeds this file to psql on stdin, so \ir resolves against the
 -- directory make runs in: the repository root.

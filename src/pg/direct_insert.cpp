@@ -86,11 +86,16 @@ bool insert_into(WriteTarget* t, const ColumnValue* columns, int ncolumns, const
     fill_row(t, columns, ncolumns);
     MemoryContext outer = MemoryContextSwitchTo(estate->es_query_cxt);
 
-    bool inserted = true;
-    if (OidIsValid(t->arbiter))
+    bool inserted;
+    if (OidIsValid(t->arbiter)) {
         inserted = insert_unless_conflict(t);
-    else
+    } else {
+        // ExecSimpleRelationInsert does not say whether a BEFORE trigger
+        // skipped the row; the stored row's TID does.
+        ItemPointerSetInvalid(&slot->tts_tid);
         ExecSimpleRelationInsert(t->result_rel, estate, slot);
+        inserted = ItemPointerIsValid(&slot->tts_tid);
+    }
 
     if (inserted && returning != NULL && returned != NULL) {
         bool isnull;
@@ -109,6 +114,13 @@ int64 insert_row(const char* table, const ColumnValue* columns, int ncolumns,
     insert_into(t, columns, ncolumns, returning, &returned);
     close_write_target(t);
     return returned;
+}
+
+bool insert_with_identity(WriteTarget* t, ColumnValue* columns, int ncolumns, int identity,
+                          const char* sequence, const char* returning, int64* returned) {
+    columns[identity].value = Int64GetDatum(next_identity(sequence));
+    columns[identity].isnull = false;
+    return insert_into(t, columns, ncolumns, returning, returned);
 }
 
 int64 next_identity(const char* sequence) {

@@ -25,6 +25,12 @@ bool insert_into(WriteTarget* target, const ColumnValue* columns, int ncolumns,
 int64 insert_row(const char* table, const ColumnValue* columns, int ncolumns,
                  const char* returning);
 
+// insert_into for a row whose identity column is columns[identity] (given
+// as NULL): it takes the next value of profile_merge.<sequence> first, as
+// the column's default would, even when the row is then skipped.
+bool insert_with_identity(WriteTarget* target, ColumnValue* columns, int ncolumns, int identity,
+                          const char* sequence, const char* returning, int64* returned);
+
 // The next value of profile_merge.<sequence> (an identity column's own
 // sequence, named <table>_<column>_seq), as the column's default would take
 // it; found by name, a syscache hit, where the default expression would

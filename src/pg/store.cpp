@@ -42,6 +42,79 @@ ColumnValue optional_text_column(const char* name, const std::optional<std::stri
     return {name, v ? text_datum(*v) : (Datum) 0, !v};
 }
 
+// Rows of one table, each `ncolumns` cells in table order, whose identity
+// column (cell `identity`, given as NULL) is drawn from `sequence`.
+struct IdentityRows {
+    const char* table;
+    const char* sequence;
+    int ncolumns;
+    int identity;
+    std::vector<ColumnValue> cells;
+};
+
+// Inserts the rows (skipping those whose key `arbiter` already holds, when
+// given) and returns, per row, its identity, or nothing when it was skipped.
+std::vector<std::optional<std::int64_t>> insert_rows(IdentityRows& rows, const char* arbiter = NULL) {
+    const size_t n = rows.cells.size() / rows.ncolumns;
+    std::vector<std::int64_t> ids(n);
+    std::vector<char> inserted(n);
+    const char* returning = rows.cells[rows.identity].name;
+    pg_call([&] {
+        WriteTarget* t = open_write_target(rows.table, arbiter);
+        for (size_t i = 0; i < n; ++i)
+            inserted[i] = insert_with_identity(t, &rows.cells[i * rows.ncolumns], rows.ncolumns,
+                                               rows.identity, rows.sequence, returning, &ids[i]);
+        close_write_target(t);
+    });
+    std::vector<std::optional<std::int64_t>> out(n);
+    for (size_t i = 0; i < n; ++i)
+        if (inserted[i]) out[i] = ids[i];
+    return out;
+}
+
+// The identity of a row that must have gone in: only a BEFORE trigger an
+// admin added can have skipped it, and the rows would then disagree.
+std::int64_t required(const std::optional<std::int64_t>& id, const char* table) {
+    if (!id)
+        throw SqlError(ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+                       std::string("a BEFORE INSERT trigger on profile_merge.") + table +
+                           " skipped a row the extension must write");
+    return *id;
+}
+
+// An identifier row attached now: the cells of IdentityRows for identifiers.
+constexpr int kIdentifierColumns = 12;
+
+void add_identifier_row(IdentityRows& rows, std::int64_t account, ColumnValue kind,
+                        ColumnValue value, std::int64_t profile, ColumnValue source,
+                        std::optional<std::int64_t> event_id, std::optional<std::int64_t> merge_id) {
+    const ColumnValue cells[kIdentifierColumns] = {
+        int8_column("account_id", account),
+        {"identifier_id", 0, true},  // the identity, drawn when inserted
+        kind, value,
+        int8_column("profile_id", profile),
+        source,
+        int8_column("event_id", event_id),
+        int8_column("merge_id", merge_id),
+        {"attached_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        {"detached_at", 0, true},
+        {"detach_reason", 0, true},
+        {"detached_by_event", 0, true},
+    };
+    rows.cells.insert(rows.cells.end(), std::begin(cells), std::end(cells));
+}
+
+IdentityRows identifier_rows() {
+    return {"identifiers", "identifiers_identifier_id_seq", kIdentifierColumns, 1, {}};
+}
+
+// One row whose cells are all the columns given.
+IdentityRows identity_row(const char* table, const char* sequence, int identity,
+                          std::vector<ColumnValue> cells) {
+    const int ncolumns = static_cast<int>(cells.size());
+    return {table, sequence, ncolumns, identity, std::move(cells)};
+}
+
 Plan merged_into_plan(
     "SELECT merged_into FROM profiles WHERE account_id = $1 AND profile_id = $2",
     {"bigint", "bigint"});
@@ -116,11 +189,11 @@ std::vector<LockedProfile> SpiStore::lock(std::vector<ProfileId> ids) {
     return out;
 }
 
-// The one-row writes of every event go in without SQL (direct_insert.hpp).
+// The rows of every event go in without SQL (direct_insert.hpp).
 ProfileId SpiStore::create_profile(const core::Profile& c, Datum properties) {
-    const ColumnValue columns[] = {
+    IdentityRows row = identity_row("profiles", "profiles_profile_id_seq", 1, {
         int8_column("account_id", account_),
-        {"profile_id", 0, true},  // filled in below
+        {"profile_id", 0, true},
         optional_text_column("external_id", c.external_id),
         optional_text_column("email", c.email),
         optional_text_column("phone", c.phone),
@@ -128,13 +201,8 @@ ProfileId SpiStore::create_profile(const core::Profile& c, Datum properties) {
         {"created_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
         {"updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
         {"merged_into", 0, true},
-    };
-    return pg_call([&] {
-        ColumnValue row[std::size(columns)];
-        std::copy(std::begin(columns), std::end(columns), row);
-        row[1] = {"profile_id", Int64GetDatum(next_identity("profiles_profile_id_seq")), false};
-        return insert_row("profiles", row, static_cast<int>(std::size(row)), "profile_id");
     });
+    return required(insert_rows(row).front(), "profiles");
 }
 
 void SpiStore::delete_profile(ProfileId id) {
@@ -171,32 +239,14 @@ std::vector<std::int64_t> SpiStore::claim_all(const std::vector<core::Attach>& c
                                               const std::string& source,
                                               std::optional<std::int64_t> event_id) {
     if (claims.empty()) return {};
-    constexpr int kColumns = 12;
-    const Datum attached_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-    std::vector<std::array<ColumnValue, kColumns>> rows;
+    IdentityRows rows = identifier_rows();
     for (const core::Attach& a : claims)
-        rows.push_back({int8_column("account_id", account_),
-                        {"identifier_id", 0, true},  // filled in below
-                        text_column("kind", core::kind_name(a.kind)), text_column("value", a.value),
-                        int8_column("profile_id", a.profile), text_column("source", source),
-                        int8_column("event_id", event_id), {"merge_id", 0, true},
-                        {"attached_at", attached_at, false}, {"detached_at", 0, true},
-                        {"detach_reason", 0, true}, {"detached_by_event", 0, true}});
-    std::vector<std::int64_t> ids(rows.size());
-    std::vector<char> inserted(rows.size());
-    pg_call([&] {
-        WriteTarget* t = open_write_target("identifiers", "identifiers_attached_value");
-        for (size_t i = 0; i < rows.size(); ++i) {
-            // Taken before the conflict check, as the column default is.
-            rows[i][1].value = Int64GetDatum(next_identity("identifiers_identifier_id_seq"));
-            rows[i][1].isnull = false;
-            inserted[i] = insert_into(t, rows[i].data(), kColumns, "identifier_id", &ids[i]);
-        }
-        close_write_target(t);
-    });
+        add_identifier_row(rows, account_, text_column("kind", core::kind_name(a.kind)),
+                           text_column("value", a.value), a.profile, text_column("source", source),
+                           event_id, std::nullopt);
     std::vector<std::int64_t> claimed;
-    for (size_t i = 0; i < rows.size(); ++i)
-        if (inserted[i]) claimed.push_back(ids[i]);
+    for (const auto& id : insert_rows(rows, "identifiers_attached_value"))
+        if (id) claimed.push_back(*id);
     return claimed;
 }
 
@@ -247,24 +297,6 @@ std::vector<std::optional<DetachedRow>> detach_for_merge(std::int64_t account,
     return detached;
 }
 
-// The copies of the moved rows on the survivor; their new ids.
-std::vector<std::int64_t> copy_to_survivor(std::vector<std::array<ColumnValue, 12>>& copies) {
-    std::vector<std::int64_t> added(copies.size());
-    if (copies.empty()) return added;
-    pg_call([&] {
-        CommandCounterIncrement();  // after the detaches, as a separate statement would be
-        WriteTarget* t = open_write_target("identifiers", NULL);
-        for (size_t i = 0; i < copies.size(); ++i) {
-            copies[i][1].value = Int64GetDatum(next_identity("identifiers_identifier_id_seq"));
-            copies[i][1].isnull = false;
-            insert_into(t, copies[i].data(), static_cast<int>(copies[i].size()), "identifier_id",
-                        &added[i]);
-        }
-        close_write_target(t);
-    });
-    return added;
-}
-
 }  // namespace
 
 std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
@@ -295,25 +327,25 @@ std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional
             out.push_back({id, "merged"});
     const std::vector<std::optional<DetachedRow>> detached = detach_for_merge(account_, out, event_id);
 
+    // The copies go in after the detaches, as a separate statement would
+    // (hence the new command id first).
     std::vector<std::int64_t> moved;
-    std::vector<std::array<ColumnValue, 12>> copies;
-    const Datum attached_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+    IdentityRows copies = identifier_rows();
     for (size_t i = 0; i < detached.size(); ++i) {
         if (!detached[i]) continue;
         const DetachedRow& d = *detached[i];
         moved.push_back(d.identifier_id);
         if (i < nforced) continue;
-        copies.push_back({int8_column("account_id", account_), {"identifier_id", 0, true},
-                          text_column("kind", d.kind), text_column("value", d.value),
-                          int8_column("profile_id", survivor),
-                          {"source", d.source ? text_datum(d.source) : (Datum) 0, d.source == nullptr},
-                          int8_column("event_id", d.has_event_id ? std::optional<std::int64_t>(d.event_id)
-                                                                 : std::nullopt),
-                          int8_column("merge_id", merge_id), {"attached_at", attached_at, false},
-                          {"detached_at", 0, true}, {"detach_reason", 0, true},
-                          {"detached_by_event", 0, true}});
+        add_identifier_row(copies, account_, text_column("kind", d.kind), text_column("value", d.value),
+                           survivor, {"source", d.source ? text_datum(d.source) : (Datum) 0, d.source == nullptr},
+                           d.has_event_id ? std::optional<std::int64_t>(d.event_id) : std::nullopt,
+                           merge_id);
     }
-    const std::vector<std::int64_t> added = copy_to_survivor(copies);
+    std::vector<std::int64_t> added;
+    if (!copies.cells.empty()) {
+        pg_call([] { CommandCounterIncrement(); });
+        for (const auto& id : insert_rows(copies)) added.push_back(required(id, "identifiers"));
+    }
 
     const ColumnValue fill[3] = {optional_text_column("external_id", m_value[0]),
                                  optional_text_column("email", m_value[1]),
@@ -350,8 +382,8 @@ bool SpiStore::update_profile(const core::Profile& c, Datum properties) {
 void SpiStore::record_consent(Kind kind, const std::string& value, bool subscribed,
                               const std::string& source, const char* method, Datum recorded_at,
                               std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
-    const ColumnValue columns[] = {
-        {"consent_id", 0, true},  // filled in below
+    IdentityRows row = identity_row("consents", "consents_consent_id_seq", 0, {
+        {"consent_id", 0, true},
         int8_column("account_id", account_),
         text_column("channel", kind == Kind::Phone ? "sms" : "email"),
         text_column("value", value),
@@ -362,13 +394,8 @@ void SpiStore::record_consent(Kind kind, const std::string& value, bool subscrib
          recorded_at ? recorded_at : TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
         int8_column("event_id", event_id),
         int8_column("profile_id", profile),
-    };
-    pg_call([&] {
-        ColumnValue row[std::size(columns)];
-        std::copy(std::begin(columns), std::end(columns), row);
-        row[0] = {"consent_id", Int64GetDatum(next_identity("consents_consent_id_seq")), false};
-        insert_row("consents", row, static_cast<int>(std::size(row)), NULL);
     });
+    insert_rows(row);
 }
 
 }  // namespace pm::pg
