@@ -24,6 +24,12 @@ SpiScope::~SpiScope() {
 }
 
 Datum Rows::raw(std::uint64_t row, int col, bool* isnull) const {
+    // A result with fewer rows than the caller expected (a trigger an admin
+    // added can make an INSERT ... RETURNING return none) is an error, not
+    // a read past the end of the tuple table.
+    if (row >= size() || col < 0 || col >= table_->tupdesc->natts)
+        throw SqlError(ERRCODE_INTERNAL_ERROR, "profile_merge: a statement returned fewer rows or "
+                                               "columns than expected");
     return pg_call([&] { return SPI_getbinval(table_->vals[row], table_->tupdesc, col + 1, isnull); });
 }
 
