@@ -375,6 +375,25 @@ for sname in A2 B2 X E2; do
     pm_problem "interleaving 2 (lost claim keeping its earlier claim): session $sname failed: $(grep ERROR "$PM_IL_DIR/$sname.out" | head -1)"
   fi
 done
+# rr_fails_after_commit LABEL G R LOCK STATEMENT CHANGE: session R takes
+# its REPEATABLE READ snapshot, then waits on advisory lock LOCK that
+# session G holds (park() cannot see a release under R's snapshot); CHANGE
+# commits meanwhile from another session; then R's STATEMENT must fail with
+# a serialization failure (40001).
+rr_fails_after_commit() {
+  local label=$1 g=$2 r=$3 lock=$4 statement=$5 change=$6
+  pm_session "$g" "SELECT pg_advisory_lock($lock);" "SELECT pmtest.park('$g');"
+  pm_wait_for 20 "$(pm_parked "$g")" || pm_problem "$label: session $g never parked"
+  pm_session "$r" "BEGIN ISOLATION LEVEL REPEATABLE READ;" "SELECT count(*) FROM profile_merge.profiles;" \
+    "SELECT pg_advisory_lock_shared($lock);" "$statement" "COMMIT;"
+  pm_wait_for 20 "$(pm_blocked_by "$r" "$g")" || pm_problem "$label: $r never waited for $g"
+  "${PSQL[@]}" -d "$IDB" -c "$change" >/dev/null || pm_problem "$label: the concurrent change failed"
+  pm_release "$g"
+  pm_join
+  grep -q 'could not serialize access' "$PM_IL_DIR/$r.out" \
+    || pm_problem "$label: REPEATABLE READ after a concurrent commit did not fail with 40001: $(cat "$PM_IL_DIR/$r.out")"
+}
+
 # Interleaving 3: the profile row lock. H holds profile Q (an event that
 # changed it, not committed); W, an event for Q with a property, waits for
 # H, then locks Q's newest version: both properties end on Q.
@@ -391,22 +410,11 @@ pm_session_failed W && pm_problem "interleaving 3: W failed: $(grep ERROR "$PM_I
 grep -q "^w|$Q$" "$PM_IL_DIR/W.out" || pm_problem "interleaving 3: W did not resolve to Q: $(cat "$PM_IL_DIR/W.out")"
 [ "$("${PSQL[@]}" -d "$IDB" -c "SELECT properties @> '{\"h\": 1, \"w\": 1}' FROM profile_merge.profiles WHERE account_id = 1 AND profile_id = $Q")" = t ] \
   || pm_problem "interleaving 3: W's lock did not see H's committed change of Q"
-# R takes its REPEATABLE READ snapshot, then waits on an advisory lock G
-# holds (park() cannot see a release under R's snapshot); Q changes and
-# commits meanwhile; then R's event for Q must fail with a serialization
-# failure, not act on the old row.
-pm_session G "SELECT pg_advisory_lock(4242);" "SELECT pmtest.park('G');"
-pm_wait_for 20 "$(pm_parked G)" || pm_problem "interleaving 3: session G never parked"
-pm_session R "BEGIN ISOLATION LEVEL REPEATABLE READ;" "SELECT count(*) FROM profile_merge.profiles;" \
-  "SELECT pg_advisory_lock_shared(4242);" \
-  "SELECT profile_id FROM profile_merge.identify(1, 'form', email => 'il.q@example.com', properties => '{\"r\": 1}');" "COMMIT;"
-pm_wait_for 20 "$(pm_blocked_by R G)" || pm_problem "interleaving 3: R never waited for G"
-"${PSQL[@]}" -d "$IDB" -c "SELECT profile_merge.identify(1, 'form', email => 'il.q@example.com', properties => '{\"c\": 1}')" >/dev/null \
-  || pm_problem "interleaving 3: changing Q failed"
-pm_release G
-pm_join
-grep -q 'could not serialize access' "$PM_IL_DIR/R.out" \
-  || pm_problem "interleaving 3: REPEATABLE READ event on a changed profile did not fail with 40001: $(cat "$PM_IL_DIR/R.out")"
+# R's REPEATABLE READ event for Q after Q changed and committed past R's
+# snapshot must fail with a serialization failure, not act on the old row.
+rr_fails_after_commit "interleaving 3" G R 4242 \
+  "SELECT profile_id FROM profile_merge.identify(1, 'form', email => 'il.q@example.com', properties => '{\"r\": 1}');" \
+  "SELECT profile_merge.identify(1, 'form', email => 'il.q@example.com', properties => '{\"c\": 1}')"
 say "  profile lock: waited and saw the newer row (READ COMMITTED); 40001 under REPEATABLE READ"
 # Interleaving 4: two events claim the same new value (the speculative
 # insertion into identifiers_attached_value). H's claim is not committed;
@@ -427,18 +435,9 @@ HP=$(sed -n 's/^h|//p' "$PM_IL_DIR/CH.out")
   || pm_problem "interleaving 4: W did not end on H's profile $HP: $(cat "$PM_IL_DIR/CW.out")"
 [ "$("${PSQL[@]}" -d "$IDB" -c "SELECT count(*) FROM profile_merge.identifiers WHERE account_id = 1 AND value = 'il.claim@example.com'")" = 1 ] \
   || pm_problem "interleaving 4: the contested value was stored more than once"
-pm_session CG "SELECT pg_advisory_lock(4243);" "SELECT pmtest.park('CG');"
-pm_wait_for 20 "$(pm_parked CG)" || pm_problem "interleaving 4: session G never parked"
-pm_session CR "BEGIN ISOLATION LEVEL REPEATABLE READ;" "SELECT count(*) FROM profile_merge.profiles;" \
-  "SELECT pg_advisory_lock_shared(4243);" \
-  "SELECT profile_id FROM profile_merge.identify(1, 'form', email => 'il.claim.rr@example.com');" "COMMIT;"
-pm_wait_for 20 "$(pm_blocked_by CR CG)" || pm_problem "interleaving 4: R never waited for G"
-"${PSQL[@]}" -d "$IDB" -c "SELECT profile_merge.identify(1, 'form', email => 'il.claim.rr@example.com')" >/dev/null \
-  || pm_problem "interleaving 4: claiming the value failed"
-pm_release CG
-pm_join
-grep -q 'could not serialize access' "$PM_IL_DIR/CR.out" \
-  || pm_problem "interleaving 4: REPEATABLE READ claim of a value committed after the snapshot did not fail with 40001: $(cat "$PM_IL_DIR/CR.out")"
+rr_fails_after_commit "interleaving 4" CG CR 4243 \
+  "SELECT profile_id FROM profile_merge.identify(1, 'form', email => 'il.claim.rr@example.com');" \
+  "SELECT profile_merge.identify(1, 'form', email => 'il.claim.rr@example.com')"
 say "  claims: the loser waited and joined the winner's profile (READ COMMITTED); 40001 under REPEATABLE READ"
 pm_invariants "$IDB" || true
 [ "${PM_CONC_ONLY_INTERLEAVINGS:-0}" = 1 ] && { pm_verdict "no scripted interleaving deadlocks"; exit 0; }
