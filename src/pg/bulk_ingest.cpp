@@ -198,16 +198,18 @@ private:
     clock::time_point start_, last_;
 };
 
-// Owns the batch memory context; deleted on the normal path only (an error
-// releases it with its parent).
-class BatchContext {
+// Owns a memory context of the ingest; deleted on the normal path only (an
+// error releases it with its parent).
+class IngestContext {
 public:
-    BatchContext()
-        : context_(pg_call([] {
-              return AllocSetContextCreate(CurrentMemoryContext, "profile_merge ingest",
-                                           ALLOCSET_DEFAULT_SIZES);
+    explicit IngestContext(bool store)
+        : context_(pg_call([store] {
+              return store ? AllocSetContextCreate(CurrentMemoryContext, "profile_merge ingest store",
+                                                   ALLOCSET_DEFAULT_SIZES)
+                           : AllocSetContextCreate(CurrentMemoryContext, "profile_merge ingest batch",
+                                                   ALLOCSET_DEFAULT_SIZES);
           })) {}
-    ~BatchContext() {
+    ~IngestContext() {
         if (std::uncaught_exceptions() == 0) MemoryContextDelete(context_);
     }
     MemoryContext get() const { return context_; }
@@ -229,7 +231,8 @@ PM_FUNCTION(pm_ingest) {
     std::optional<std::string> order_by;
     if (PG_NARGS() > 1 && !PG_ARGISNULL(1)) order_by = std::string(text_arg(fcinfo, 1));
 
-    BatchContext batch_context;
+    IngestContext batch_context(false);
+    IngestContext store_context(true);
     IdCounters ids;
     const IdCounters first_ids = [&] {
         SpiScope spi;
@@ -265,7 +268,10 @@ PM_FUNCTION(pm_ingest) {
 
     Progress progress(total);
     std::int64_t done = 0;
-    MemoryStore memory(ids, now_us, now, batch_context.get());
+    // What the store keeps across batches is bounded by maintenance_work_mem,
+    // the budget PostgreSQL's own bulk operations use.
+    MemoryStore memory(ids, now_us, now, batch_context.get(), store_context.get(),
+                       static_cast<std::size_t>(maintenance_work_mem) * 1024);
     for (;;) {
         SpiScope spi;
         const std::uint64_t n = pg_call([&] {

@@ -100,8 +100,14 @@ std::string int8_list(const std::vector<std::int64_t>& v) {
 
 }  // namespace
 
-MemoryStore::MemoryStore(IdCounters& ids, std::int64_t now_us, Datum now, MemoryContext batch_context)
-    : ids_(ids), now_us_(now_us), now_(now), batch_context_(batch_context) {}
+MemoryStore::MemoryStore(IdCounters& ids, std::int64_t now_us, Datum now, MemoryContext batch_context,
+                         MemoryContext store_context, std::size_t budget_bytes)
+    : ids_(ids),
+      now_us_(now_us),
+      now_(now),
+      batch_context_(batch_context),
+      store_context_(store_context),
+      budget_bytes_(budget_bytes) {}
 
 std::string MemoryStore::value_key(std::int64_t account, Kind kind, const std::string& value) {
     std::string key = std::to_string(account);
@@ -131,10 +137,37 @@ Datum MemoryStore::concat(Datum a, Datum b) const {
     });
 }
 
+// A profile owns its properties: a copy in the store's context, freed when
+// replaced (profiles outlive the batch whose event gave them).
+void MemoryStore::set_properties(Profile& p, Datum properties) {
+    if (properties == p.properties) return;
+    pg_call([&] {
+        MemoryContext old = MemoryContextSwitchTo(store_context_);
+        Datum copy = PointerGetDatum(DatumGetJsonbPCopy(properties));
+        MemoryContextSwitchTo(old);
+        if (p.properties) pfree(DatumGetPointer(p.properties));
+        p.properties = copy;
+    });
+}
+
+void MemoryStore::mark_changed(const ProfileKey& key, Profile& p) {
+    if (p.changed) return;
+    p.changed = true;
+    changed_profiles_.push_back(key);
+}
+
+void MemoryStore::mark_changed(std::size_t identifier) {
+    Identifier& row = identifiers_[identifier];
+    if (row.changed) return;
+    row.changed = true;
+    changed_identifiers_.push_back(identifier);
+}
+
 // ---- loading ---------------------------------------------------------------
 
-void MemoryStore::load_profiles(std::vector<ProfileKey> keys) {
+std::vector<MemoryStore::ProfileKey> MemoryStore::load_profiles(std::vector<ProfileKey> keys) {
     // Follows merged_into until every profile reached is loaded.
+    std::vector<ProfileKey> loaded;
     while (!keys.empty()) {
         ArrayBuilder accounts = ArrayBuilder::int8(), ids = ArrayBuilder::int8();
         for (const ProfileKey& k : keys) {
@@ -152,23 +185,18 @@ void MemoryStore::load_profiles(std::vector<ProfileKey> keys) {
             p.columns.phone = rows.text(i, 4);
             if (!rows.is_null(i, 5)) p.merged_into = rows.int8(i, 5);
             p.columns.created_at = rows.int8(i, 6);
-            Datum props = rows.datum(i, 7);
-            p.properties = pg_call([&] {
-                MemoryContext old = MemoryContextSwitchTo(batch_context_);
-                Datum d = PointerGetDatum(DatumGetJsonbPCopy(props));
-                MemoryContextSwitchTo(old);
-                return d;
-            });
+            set_properties(p, rows.datum(i, 7));
             p.updated_at = rows.datum(i, 8);
             p.stored = true;
             if (p.merged_into && !profiles_.count({key.first, *p.merged_into}))
                 next.push_back({key.first, *p.merged_into});
-            profiles_.emplace(key, std::move(p));
+            if (profiles_.emplace(key, std::move(p)).second) loaded.push_back(key);
         }
         std::sort(next.begin(), next.end());
         next.erase(std::unique(next.begin(), next.end()), next.end());
         keys = std::move(next);
     }
+    return loaded;
 }
 
 void MemoryStore::load_identifiers_of(const std::vector<ProfileKey>& keys) {
@@ -193,27 +221,51 @@ void MemoryStore::load_identifiers_of(const std::vector<ProfileKey>& keys) {
 
 void MemoryStore::load(const std::vector<BatchKey>& values,
                        const std::vector<std::pair<std::int64_t, ProfileId>>& hints) {
-    std::vector<ProfileKey> wanted(hints.begin(), hints.end());
-    if (!values.empty()) {
-        for (const Holder& h : attached_holders(values)) wanted.push_back({h.account, h.profile});
+    // Every active profile the store holds comes with all its attached
+    // identifiers, so a value it does not hold attached is either known
+    // to be absent or new to it: only those are looked up.
+    std::vector<ProfileKey> wanted;
+    for (const ProfileKey& h : hints)
+        if (!profiles_.count(h)) wanted.push_back(h);
+    std::vector<BatchKey> unknown;
+    std::unordered_set<std::string> asked;
+    for (const BatchKey& v : values) {
+        std::string key = value_key(v.account, v.kind, v.value);
+        if (attached_.count(key) || absent_.count(key)) continue;
+        if (asked.insert(std::move(key)).second) unknown.push_back(v);
+    }
+    if (!unknown.empty()) {
+        for (const Holder& h : attached_holders(unknown))
+            if (!profiles_.count({h.account, h.profile})) wanted.push_back({h.account, h.profile});
     }
     std::sort(wanted.begin(), wanted.end());
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-    load_profiles(wanted);
     std::vector<ProfileKey> active;
-    for (const auto& [key, p] : profiles_)
-        if (!p.merged_into) active.push_back(key);
+    for (const ProfileKey& key : load_profiles(wanted))
+        if (!profiles_.at(key).merged_into) active.push_back(key);
     load_identifiers_of(active);
+    for (const std::string& key : asked)
+        if (!attached_.count(key)) absent_.insert(key);
 }
 
 // ---- the Store interface ---------------------------------------------------
 
-void MemoryStore::attach_row(Identifier row) {
-    const std::size_t index = identifiers_.size();
-    attached_[value_key(row.account, row.kind, row.value)] = index;
-    auto it = profiles_.find({row.account, row.profile});
+std::size_t MemoryStore::attach_row(Identifier row) {
+    std::size_t index = identifiers_.size();
+    if (free_slots_.empty()) {
+        identifiers_.push_back(std::move(row));
+    } else {
+        index = free_slots_.back();
+        free_slots_.pop_back();
+        identifiers_[index] = std::move(row);
+    }
+    const Identifier& stored = identifiers_[index];
+    std::string key = value_key(stored.account, stored.kind, stored.value);
+    absent_.erase(key);
+    attached_[std::move(key)] = index;
+    auto it = profiles_.find({stored.account, stored.profile});
     if (it != profiles_.end()) it->second.attached.push_back(index);
-    identifiers_.push_back(std::move(row));
+    return index;
 }
 
 void MemoryStore::detach_row(std::size_t index, const char* reason, std::optional<std::int64_t> event_id) {
@@ -221,8 +273,10 @@ void MemoryStore::detach_row(std::size_t index, const char* reason, std::optiona
     row.detached = true;
     row.detach_reason = reason;
     row.detached_by_event = event_id;
-    row.changed = true;
-    attached_.erase(value_key(row.account, row.kind, row.value));
+    mark_changed(index);
+    std::string key = value_key(row.account, row.kind, row.value);
+    attached_.erase(key);
+    absent_.insert(std::move(key));
     auto& list = profiles_.at({row.account, row.profile}).attached;
     list.erase(std::remove(list.begin(), list.end(), index), list.end());
 }
@@ -265,17 +319,13 @@ ProfileId MemoryStore::create_profile(const core::Profile& columns, Datum proper
     p.columns = columns;
     p.columns.id = ids_.profile++;
     p.columns.created_at = now_us_;
-    p.properties = properties ? properties
-                              : pg_call([&] {
-                                    MemoryContext old = MemoryContextSwitchTo(batch_context_);
-                                    Datum d = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-                                    MemoryContextSwitchTo(old);
-                                    return d;
-                                });
+    set_properties(p, properties ? properties : pg_call([] {
+        return DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+    }));
     p.updated_at = now_;
-    p.changed = true;
     const ProfileId id = p.columns.id;
-    profiles_.emplace(ProfileKey{account_, id}, std::move(p));
+    const ProfileKey key{account_, id};
+    mark_changed(key, profiles_.emplace(key, std::move(p)).first->second);
     return id;
 }
 
@@ -286,7 +336,8 @@ void MemoryStore::delete_profile(ProfileId) {
 std::optional<std::int64_t> MemoryStore::claim(Kind kind, const std::string& value, ProfileId profile,
                                                const std::string& source,
                                                std::optional<std::int64_t> event_id) {
-    if (attached_.count(value_key(account_, kind, value))) return std::nullopt;
+    std::string key = value_key(account_, kind, value);
+    if (attached_.count(key)) return std::nullopt;
     Identifier row;
     row.account = account_;
     row.id = ids_.identifier++;
@@ -295,9 +346,8 @@ std::optional<std::int64_t> MemoryStore::claim(Kind kind, const std::string& val
     row.profile = profile;
     row.source = source;
     row.event_id = event_id;
-    row.changed = true;
     const std::int64_t id = row.id;
-    attach_row(std::move(row));
+    mark_changed(attach_row(std::move(row)));
     return id;
 }
 
@@ -311,8 +361,16 @@ void MemoryStore::detach(Kind kind, const std::string& value, const char* reason
     if (it != attached_.end()) detach_row(it->second, reason, event_id);
 }
 
+// Properties copied into the batch: the profile's own may be replaced
+// before the merge row is written.
 MemoryStore::Snapshot MemoryStore::snapshot(const Profile& p) const {
-    return {{p.columns.external_id, p.columns.email, p.columns.phone}, p.properties, p.updated_at};
+    Datum properties = pg_call([&] {
+        MemoryContext old = MemoryContextSwitchTo(batch_context_);
+        Datum d = PointerGetDatum(DatumGetJsonbPCopy(p.properties));
+        MemoryContextSwitchTo(old);
+        return d;
+    });
+    return {{p.columns.external_id, p.columns.email, p.columns.phone}, properties, p.updated_at};
 }
 
 std::int64_t MemoryStore::merge(ProfileId survivor_id, ProfileId merged_id,
@@ -338,19 +396,19 @@ std::int64_t MemoryStore::merge(ProfileId survivor_id, ProfileId merged_id,
         copy.detach_reason.clear();
         copy.detached_by_event.reset();
         copy.stored = false;
-        copy.changed = true;
+        copy.changed = false;
         row.added.push_back(copy.id);
-        attach_row(std::move(copy));
+        mark_changed(attach_row(std::move(copy)));
     }
     for (Kind k : core::kStoredKinds)
         if (!survivor.columns.value(k)) survivor.columns.value(k) = merged.columns.value(k);
-    survivor.properties = concat(merged.properties, survivor.properties);
+    set_properties(survivor, concat(merged.properties, survivor.properties));
     survivor.updated_at = now_;
-    survivor.changed = true;
+    mark_changed({account_, survivor_id}, survivor);
     for (Kind k : core::kStoredKinds) merged.columns.value(k).reset();
     merged.merged_into = survivor_id;
     merged.updated_at = now_;
-    merged.changed = true;
+    mark_changed({account_, merged_id}, merged);
     merges_.push_back(std::move(row));
     return merges_.back().merge_id;
 }
@@ -365,9 +423,9 @@ bool MemoryStore::update_profile(const core::Profile& columns, Datum properties)
         changed = pg_call([&] { return DatumGetBool(DirectFunctionCall2(jsonb_ne, props, p.properties)); });
     if (!changed) return false;
     for (Kind k : core::kStoredKinds) p.columns.value(k) = columns.value(k);
-    p.properties = props;
+    set_properties(p, props);
     p.updated_at = now_;
-    p.changed = true;
+    mark_changed({account_, columns.id}, p);
     return true;
 }
 
@@ -382,6 +440,53 @@ void MemoryStore::record_consent(Kind kind, const std::string& value, bool subsc
 // ---- writing ---------------------------------------------------------------
 
 void MemoryStore::flush() {
+    write_changes();
+    for (const ProfileKey& key : changed_profiles_) {
+        Profile& p = profiles_.at(key);
+        p.stored = true;
+        p.changed = false;
+    }
+    for (std::size_t index : changed_identifiers_) {
+        Identifier& row = identifiers_[index];
+        row.stored = true;
+        row.changed = false;
+        // Written, and no longer reachable from any key: the slot is free.
+        if (row.detached) free_slots_.push_back(index);
+    }
+    changed_profiles_.clear();
+    changed_identifiers_.clear();
+    merges_.clear();
+    consents_.clear();
+    // DEBUG1, for an admin sizing maintenance_work_mem (and for the test
+    // that replays a stream under a tiny budget).
+    if (estimated_bytes() > budget_bytes_) {
+        const std::size_t values = known_values();
+        pg_call([&] {
+            ereport(DEBUG1, (errmsg("profile_merge ingest: the store of %zu values outgrew "
+                                    "maintenance_work_mem and starts afresh", values)));
+        });
+        forget_all();
+    }
+}
+
+// What the store holds, roughly: the C++ containers (measured: about 300
+// bytes per identifier, 250 per profile, 100 per absent value, with their
+// strings) and the profiles' properties.
+std::size_t MemoryStore::estimated_bytes() const {
+    return identifiers_.size() * 300 + profiles_.size() * 250 + absent_.size() * 100 +
+           MemoryContextMemAllocated(store_context_, true);
+}
+
+void MemoryStore::forget_all() {
+    profiles_ = {};
+    identifiers_ = {};
+    attached_ = {};
+    absent_ = {};
+    free_slots_ = {};
+    pg_call([&] { MemoryContextReset(store_context_); });
+}
+
+void MemoryStore::write_changes() {
     {
         ArrayBuilder ins[8] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
                                ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::jsonb(),
@@ -389,8 +494,8 @@ void MemoryStore::flush() {
         ArrayBuilder upd[8] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
                                ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::jsonb(),
                                ArrayBuilder::timestamptz(), ArrayBuilder::int8()};
-        for (const auto& [key, p] : profiles_) {
-            if (!p.changed) continue;
+        for (const ProfileKey& key : changed_profiles_) {
+            const Profile& p = profiles_.at(key);
             ArrayBuilder* b = p.stored ? upd : ins;
             b[0].push(Int64GetDatum(key.first));
             b[1].push(Int64GetDatum(key.second));
@@ -416,8 +521,8 @@ void MemoryStore::flush() {
                                 ArrayBuilder::int8()};
         ArrayBuilder det[4] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
                                ArrayBuilder::int8()};
-        for (const Identifier& row : identifiers_) {
-            if (!row.changed) continue;
+        for (std::size_t index : changed_identifiers_) {
+            const Identifier& row = identifiers_[index];
             std::optional<std::string> reason;
             if (row.detached) reason = row.detach_reason;
             if (row.stored) {
@@ -485,11 +590,6 @@ void MemoryStore::flush() {
         }
         run(insert_consents_plan, cs, 10);
     }
-    profiles_.clear();
-    identifiers_.clear();
-    attached_.clear();
-    merges_.clear();
-    consents_.clear();
 }
 
 }  // namespace pm::pg

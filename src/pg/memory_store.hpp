@@ -1,18 +1,26 @@
-// The Store of profile_merge.ingest(): the profiles and identifiers one batch
-// of staged events touches, loaded from the tables up front, changed in
-// memory by the same resolve_event the triggers run, and written back in
-// bulk. Ids come from the tables' own sequences, in the order the triggers
-// would draw them, so the result is the same as feeding the events one by
-// one (the ingest holds the tables locked against other writers).
+// The Store of profile_merge.ingest(): the profiles and identifiers the
+// staged events touch, loaded from the tables as batches need them, changed
+// in memory by the same resolve_event the triggers run, and written back in
+// bulk after each batch. Ids come from the tables' own sequences, in the
+// order the triggers would draw them, so the result is the same as feeding
+// the events one by one.
+//
+// What it has loaded or written stays known across batches (within a
+// memory budget): the ingest holds the tables locked against other
+// writers, so after a flush the tables and the store agree on everything
+// the store holds, and the next batch reads only values and profiles it
+// has not met yet. A backfill meets the same persons again and again; as a
+// reload per batch, reading them back was about a sixth of the ingest's
+// time (bench/README.md, bulk).
 #pragma once
 
 #include "pg/attached_values.hpp"
 #include "pg/store.hpp"
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -28,22 +36,30 @@ using BatchKey = ValueKey;
 
 class MemoryStore final : public Store {
 public:
-    MemoryStore(IdCounters& ids, std::int64_t now_us, Datum now, MemoryContext batch_context);
+    // Rows' jsonb values live in `store_context` (profiles' properties) and
+    // `batch_context` (the rest; reset by the caller after each flush).
+    // `budget_bytes` bounds what is kept across batches.
+    MemoryStore(IdCounters& ids, std::int64_t now_us, Datum now, MemoryContext batch_context,
+                MemoryContext store_context, std::size_t budget_bytes);
 
     void set_account(std::int64_t account) { account_ = account; }
 
     // The tables are locked against other writers for the whole ingest.
     bool concurrent() const override { return false; }
 
-    // Loads what the batch's events can reach: the owners of their values,
-    // the profiles their hints lead to, and every attached identifier of
-    // those profiles.
+    // Loads what the batch's events can reach and the store does not know
+    // yet: the owners of their values, the profiles their hints lead to,
+    // and every attached identifier of those profiles.
     void load(const std::vector<BatchKey>& values,
               const std::vector<std::pair<std::int64_t, ProfileId>>& hints);
 
     // Writes the batch's changes (inserts and updates of profiles,
-    // identifiers, merges and consents) and forgets everything.
+    // identifiers, merges and consents). What is known stays, unless it
+    // has grown past the budget: then everything is forgotten.
     void flush();
+
+    // What the store holds now, for the progress report.
+    std::size_t known_values() const { return attached_.size() + absent_.size(); }
 
     std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
                                    const std::optional<std::string>& email,
@@ -109,26 +125,47 @@ private:
     };
 
     using ProfileKey = std::pair<std::int64_t, ProfileId>;
+    struct ProfileKeyHash {
+        std::size_t operator()(const ProfileKey& k) const {
+            return std::hash<std::int64_t>()(k.first * 1000003 ^ k.second);
+        }
+    };
     static std::string value_key(std::int64_t account, Kind kind, const std::string& value);
 
     Profile* find(ProfileId id);
     Profile& get(ProfileId id);
     Snapshot snapshot(const Profile& p) const;
     Datum concat(Datum a, Datum b) const;  // a || b, in the batch context
-    void attach_row(Identifier row);
+    void set_properties(Profile& p, Datum properties);
+    void mark_changed(const ProfileKey& key, Profile& p);
+    void mark_changed(std::size_t identifier);
+    std::size_t attach_row(Identifier row);  // its index in identifiers_
     void detach_row(std::size_t index, const char* reason, std::optional<std::int64_t> event_id);
-    void load_profiles(std::vector<ProfileKey> keys);
+    std::vector<ProfileKey> load_profiles(std::vector<ProfileKey> keys);
     void load_identifiers_of(const std::vector<ProfileKey>& keys);
+    void write_changes();
+    void forget_all();
+    std::size_t estimated_bytes() const;
 
     IdCounters& ids_;
     const std::int64_t now_us_;
     const Datum now_;
     MemoryContext batch_context_;
+    MemoryContext store_context_;
+    const std::size_t budget_bytes_;
     std::int64_t account_ = 0;
 
-    std::map<ProfileKey, Profile> profiles_;
+    std::unordered_map<ProfileKey, Profile, ProfileKeyHash> profiles_;
+    // Rows detached in an earlier batch leave free slots for new ones:
+    // indexes of rows stay valid as long as the rows are reachable.
     std::vector<Identifier> identifiers_;
+    std::vector<std::size_t> free_slots_;
     std::unordered_map<std::string, std::size_t> attached_;  // value key -> identifiers_ index
+    std::unordered_set<std::string> absent_;  // value keys known to be attached nowhere
+    // Changed since the last flush, in the order they changed (new rows in
+    // id order).
+    std::vector<ProfileKey> changed_profiles_;
+    std::vector<std::size_t> changed_identifiers_;
     std::vector<MergeRow> merges_;
     std::vector<ConsentRow> consents_;
 };

@@ -9,7 +9,7 @@
 set -euo pipefail
 EVENTS=${EVENTS:-100000}
 work=$(mktemp -d)
-trap 'rm -rf "$work"; dropdb --if-exists pm_trickle >/dev/null 2>&1; dropdb --if-exists pm_bulk >/dev/null 2>&1' EXIT
+trap 'rm -rf "$work"; for db in pm_trickle pm_bulk pm_bulk_tight; do dropdb --if-exists $db >/dev/null 2>&1; done' EXIT
 
 generate="
 CREATE TABLE staged AS
@@ -36,7 +36,7 @@ SELECT g AS seq,
 "
 columns="account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties"
 
-for db in pm_trickle pm_bulk; do
+for db in pm_trickle pm_bulk pm_bulk_tight; do
   dropdb --if-exists "$db" >/dev/null 2>&1
   createdb "$db"
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION profile_merge" -c "$generate"
@@ -46,8 +46,17 @@ start=$(date +%s.%N)
 psql -X -q -v ON_ERROR_STOP=1 -d pm_trickle \
   -c "INSERT INTO profile_merge.events ($columns) SELECT $columns FROM staged ORDER BY seq"
 mid=$(date +%s.%N)
-psql -X -q -v ON_ERROR_STOP=1 -d pm_bulk -c "SELECT profile_merge.ingest('staged', 'seq')" >/dev/null
+# pm_bulk: the default maintenance_work_mem, within which ingest() keeps
+# what it knows across its batches (the slots of identifier rows merges and
+# overrides detach taken by later ones); pm_bulk_tight: a budget so small
+# that it forgets everything after each batch and reads it back (DEBUG1
+# says so).
+ingest="SET client_min_messages = debug1; SELECT profile_merge.ingest('staged', 'seq')"
+psql -X -q -v ON_ERROR_STOP=1 -d pm_bulk -c "$ingest" >/dev/null 2>"$work/bulk.log" \
+  || { grep -v '^DEBUG' "$work/bulk.log"; exit 1; }
 end=$(date +%s.%N)
+PGOPTIONS="-c maintenance_work_mem=1MB" psql -X -q -v ON_ERROR_STOP=1 -d pm_bulk_tight -c "$ingest" \
+  >/dev/null 2>"$work/bulk_tight.log" || { grep -v '^DEBUG' "$work/bulk_tight.log"; exit 1; }
 awk -v n="$EVENTS" -v a="$start" -v b="$mid" -v c="$end" \
   'BEGIN { printf "%d events: triggers %.1f s (%.0f/s), ingest %.1f s (%.0f/s)\n", n, b-a, n/(b-a), c-b, n/(c-b) }'
 
@@ -61,18 +70,25 @@ queries=(
   "sequences|SELECT last_value FROM profile_merge.profiles_profile_id_seq UNION ALL SELECT last_value FROM profile_merge.identifiers_identifier_id_seq UNION ALL SELECT last_value FROM profile_merge.events_event_id_seq UNION ALL SELECT last_value FROM profile_merge.consents_consent_id_seq UNION ALL SELECT last_value FROM profile_merge.merges_merge_id_seq"
 )
 failed=0
+expect_log() {  # <log> <what ingest must have said>
+  if grep -q "$2" "$work/$1.log"; then echo "ingest said: $(grep -m1 "$2" "$work/$1.log" | sed 's/^DEBUG: *//')"
+  else echo "ingest into ${1/bulk/pm_bulk} never said \"$2\""; failed=1; fi
+}
+expect_log bulk_tight "outgrew maintenance_work_mem"
 for q in "${queries[@]}"; do
   name=${q%%|*}; sql=${q#*|}
   psql -X -q -A -t -d pm_trickle -c "$sql" >"$work/$name.trickle"
-  psql -X -q -A -t -d pm_bulk -c "$sql" >"$work/$name.bulk"
   rows=$(wc -l <"$work/$name.trickle")
-  if cmp -s "$work/$name.trickle" "$work/$name.bulk"; then
-    echo "same    $name ($rows rows)"
-  else
-    echo "DIFFER  $name ($rows rows through the triggers, $(wc -l <"$work/$name.bulk") through ingest)"
-    diff "$work/$name.trickle" "$work/$name.bulk" | head -20
-    failed=1
-  fi
+  for db in pm_bulk pm_bulk_tight; do
+    psql -X -q -A -t -d $db -c "$sql" >"$work/$name.$db"
+    if cmp -s "$work/$name.trickle" "$work/$name.$db"; then
+      echo "same    $name ($rows rows) in $db"
+    else
+      echo "DIFFER  $name in $db ($rows rows through the triggers, $(wc -l <"$work/$name.$db") through ingest)"
+      diff "$work/$name.trickle" "$work/$name.$db" | head -20
+      failed=1
+    fi
+  done
 done
 echo "outcomes through the triggers:"
 psql -X -q -A -t -F ' ' -d pm_trickle -c "SELECT outcome, count(*) FROM profile_merge.events GROUP BY 1 ORDER BY 1"
