@@ -4,12 +4,13 @@
 // locked against other writers meanwhile, so ids come out as the triggers
 // would have drawn them and the final state is the same as inserting the
 // events one by one.
-#include "pg/arrays.hpp"
 #include "pg/bulk_flag.hpp"
+#include "pg/cells.hpp"
 #include "pg/event_request.hpp"
 #include "pg/event_row.hpp"
 #include "pg/memory_store.hpp"
 #include "pg/normalizer_cache.hpp"
+#include "pg/row_batch.hpp"
 #include "pg/settings.hpp"
 #include "pg/spi.hpp"
 
@@ -70,20 +71,34 @@ Plan lock_plan(
 Plan no_sync_scan_plan("SELECT set_config('synchronize_seqscans', 'off', true)", {});
 Plan setval_plan("SELECT setval($1::regclass, $2)", {"text", "bigint"});
 
-Plan insert_events_plan(
-    "INSERT INTO events (event_id, account_id, source, profile_hint, email, phone, phone_region,"
-    "                    external_id, sms_consent, email_consent, properties, occurred_at,"
-    "                    email_normalized, phone_e164, profile_id, outcome, detail)"
-    " SELECT id, a, s, h, e, p, r, x, sc, ec, props, occ, en, pe, pid, o, d::jsonb"
-    "   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[],"
-    "               $7::text[], $8::text[], $9::boolean[], $10::boolean[], $11::jsonb[],"
-    "               $12::timestamptz[], $13::text[], $14::text[], $15::bigint[], $16::text[],"
-    "               $17::text[])"
-    "        AS u(id, a, s, h, e, p, r, x, sc, ec, props, occ, en, pe, pid, o, d)"
-    "  ORDER BY id",
-    {"bigint[]", "bigint[]", "text[]", "bigint[]", "text[]", "text[]", "text[]", "text[]",
-     "boolean[]", "boolean[]", "jsonb[]", "timestamptz[]", "text[]", "text[]", "bigint[]", "text[]",
-     "text[]"});
+// The cells of one events row, in table order, as the trigger would have
+// left the row: the application's columns as staged, the rest resolved.
+constexpr int kEventColumns = 17;
+
+void add_event_row(std::vector<ColumnValue>& cells, std::int64_t event_id, const RawEvent& raw,
+                   const PreparedEvent& p, const Resolution& r) {
+    const std::string detail = event_detail(r, p);
+    const ColumnValue row[kEventColumns] = {
+        int8_cell("event_id", event_id),
+        int8_cell("account_id", raw.account),
+        optional_text_cell("source", raw.source),
+        int8_cell("profile_hint", raw.profile_hint),
+        optional_text_cell("email", raw.email),
+        optional_text_cell("phone", raw.phone),
+        optional_text_cell("phone_region", raw.phone_region),
+        optional_text_cell("external_id", raw.external_id),
+        bool_cell("sms_consent", raw.sms_consent),
+        bool_cell("email_consent", raw.email_consent),
+        datum_cell("properties", raw.properties),
+        datum_cell("occurred_at", raw.occurred_at),
+        optional_text_cell("email_normalized", p.email_normalized),
+        optional_text_cell("phone_e164", p.phone_e164),
+        int8_cell("profile_id", r.profile),
+        text_cell("outcome", core::outcome_name(r.outcome)),
+        {"detail", pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(detail.c_str())); }), false},
+    };
+    cells.insert(cells.end(), std::begin(row), std::end(row));
+}
 
 std::string quote_ident(const std::string& s) { return *quote_plan.run({Param::text(s)}).text(0, 0); }
 
@@ -305,42 +320,19 @@ PM_FUNCTION(pm_ingest) {
         }
         memory.load(values, hints);
 
-        ArrayBuilder cols[17] = {
-            ArrayBuilder::int8(), ArrayBuilder::int8(),  ArrayBuilder::text(),    ArrayBuilder::int8(),
-            ArrayBuilder::text(), ArrayBuilder::text(),  ArrayBuilder::text(),    ArrayBuilder::text(),
-            ArrayBuilder::boolean(), ArrayBuilder::boolean(), ArrayBuilder::jsonb(), ArrayBuilder::timestamptz(),
-            ArrayBuilder::text(), ArrayBuilder::text(),  ArrayBuilder::int8(),    ArrayBuilder::text(),
-            ArrayBuilder::text()};
+        std::vector<ColumnValue> events;
+        events.reserve(n * kEventColumns);
         for (std::uint64_t i = 0; i < n; ++i) {
             PreparedEvent& p = prepared[i];
             p.request.event_id = ids.event++;
             memory.set_account(p.request.account);
             Resolution r = resolve_event(p.request, memory);
-            const RawEvent& raw = batch[i];
-            cols[0].push(p.request.event_id);
-            cols[1].push(raw.account);
-            cols[2].push(raw.source);
-            cols[3].push(raw.profile_hint);
-            cols[4].push(raw.email);
-            cols[5].push(raw.phone);
-            cols[6].push(raw.phone_region);
-            cols[7].push(raw.external_id);
-            cols[8].push(raw.sms_consent);
-            cols[9].push(raw.email_consent);
-            cols[10].push_datum_or_null(raw.properties);
-            cols[11].push_datum_or_null(raw.occurred_at);
-            cols[12].push(p.email_normalized);
-            cols[13].push(p.phone_e164);
-            cols[14].push(r.profile);
-            cols[15].push_text(core::outcome_name(r.outcome));
-            cols[16].push_text(event_detail(r, p));
+            add_event_row(events, *p.request.event_id, batch[i], p, r);
         }
         {
             BulkWriting writing;
             memory.flush();
-            std::vector<pm::pg::Param> params;
-            for (ArrayBuilder& c : cols) params.push_back(pm::pg::Param::datum(c.build()));
-            insert_events_plan.run(params);
+            pg_call([&] { insert_batch("events", events.data(), kEventColumns, n); });
         }
         pg_call([&] { batch_context.reset(); });
         done += static_cast<std::int64_t>(n);

@@ -35,14 +35,6 @@ bool text_differs(Datum a, bool a_null, Datum b, bool b_null) {
            memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) != 0;
 }
 
-// Sets column `name` of `row` (checked against its domain, if any).
-void set_column(TupleTableSlot* row, Relation rel, const char* name, Datum value, bool isnull) {
-    const int i = extension_column(RelationGetRelid(rel), name) - 1;
-    check_domain(TupleDescAttr(RelationGetDescr(rel), i)->atttypid, value, isnull);
-    row->tts_values[i] = isnull ? (Datum) 0 : value;
-    row->tts_isnull[i] = isnull;
-}
-
 Datum now_datum() { return TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()); }
 
 bool edit_profile(TupleTableSlot* row, Relation rel, void* arg) {
@@ -120,12 +112,23 @@ char* text_or_null(TupleTableSlot* slot, Relation rel, const char* name) {
 
 }  // namespace
 
+void set_column(TupleTableSlot* row, Relation rel, const char* name, Datum value, bool isnull) {
+    const int i = extension_column(RelationGetRelid(rel), name) - 1;
+    check_domain(TupleDescAttr(RelationGetDescr(rel), i)->atttypid, value, isnull);
+    row->tts_values[i] = isnull ? (Datum) 0 : value;
+    row->tts_isnull[i] = isnull;
+}
+
 bool update_by_key(WriteTarget* t, const char* pkey, int64 account, int64 id, RowEdit edit,
                    void* arg, TupleTableSlot** old_out) {
     Relation rel = t->rel;
     EState* estate = t->estate;
     MemoryContext outer = MemoryContextSwitchTo(estate->es_query_cxt);
-    TupleTableSlot* old = table_slot_create(rel, &estate->es_tupleTable);
+    // One slot per target for the versions read: a slot per row pinned a
+    // tuple descriptor per row, which ingest()'s batches paid for in the
+    // resource owner.
+    if (t->old_slot == NULL) t->old_slot = table_slot_create(rel, &estate->es_tupleTable);
+    TupleTableSlot* old = t->old_slot;
     bool written = false;
     if (fetch_newest(rel, pkey, account, id, old)) {
         TupleTableSlot* row = t->slot;

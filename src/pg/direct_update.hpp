@@ -18,9 +18,14 @@ using RowEdit = bool (*)(TupleTableSlot* row, Relation rel, void* arg);
 // Finds the row of `target` whose primary key `pkey` (an index on
 // (account_id, <id>)) is (account, id), lets `edit` change a copy of it
 // and writes the copy. False when there is no such row or `edit` said no.
-// The old version is left in *old (valid until the target is closed).
+// The old version is left in *old (valid until the next update through
+// the target, or its closing).
 bool update_by_key(WriteTarget* target, const char* pkey, int64 account, int64 id, RowEdit edit,
                    void* arg, TupleTableSlot** old = NULL);
+
+// For a RowEdit: sets column `name` of `row` (checked against its domain,
+// if any).
+void set_column(TupleTableSlot* row, Relation rel, const char* name, Datum value, bool isnull);
 
 // What an event sets on its profile: the three identifier columns (text
 // or NULL) and properties to merge in (a jsonb object; 0 for none).

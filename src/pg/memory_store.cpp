@@ -2,6 +2,8 @@
 
 #include "pg/arrays.hpp"
 #include "pg/attached_values.hpp"
+#include "pg/cells.hpp"
+#include "pg/row_batch.hpp"
 
 #include <algorithm>
 #include <set>
@@ -27,41 +29,7 @@ Plan profiles_plan(
     "                      WHERE account_id = q.a AND profile_id = q.id LIMIT 1) p",
     {"bigint[]", "bigint[]"});
 
-// Batch writes.
-Plan insert_profiles_plan(
-    "INSERT INTO profiles (account_id, profile_id, external_id, email, phone, properties,"
-    "                      created_at, updated_at, merged_into)"
-    " SELECT a, id, x, e, p, props, now(), upd, m"
-    "   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[],"
-    "               $7::timestamptz[], $8::bigint[]) AS u(a, id, x, e, p, props, upd, m)"
-    "  ORDER BY id",
-    {"bigint[]", "bigint[]", "text[]", "text[]", "text[]", "jsonb[]", "timestamptz[]", "bigint[]"});
-
-Plan update_profiles_plan(
-    "UPDATE profiles t SET external_id = u.x, email = u.e, phone = u.p, properties = u.props,"
-    "       updated_at = u.upd, merged_into = u.m"
-    "  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[],"
-    "              $7::timestamptz[], $8::bigint[]) AS u(a, id, x, e, p, props, upd, m)"
-    " WHERE t.account_id = u.a AND t.profile_id = u.id",
-    {"bigint[]", "bigint[]", "text[]", "text[]", "text[]", "jsonb[]", "timestamptz[]", "bigint[]"});
-
-Plan insert_identifiers_plan(
-    "INSERT INTO identifiers (account_id, identifier_id, kind, value, profile_id, source, event_id,"
-    "                         merge_id, attached_at, detached_at, detach_reason, detached_by_event)"
-    " SELECT a, id, k, v, pid, s, e, m, now(), CASE WHEN r IS NULL THEN NULL ELSE now() END, r, de"
-    "   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[],"
-    "               $7::bigint[], $8::bigint[], $9::text[], $10::bigint[])"
-    "        AS u(a, id, k, v, pid, s, e, m, r, de)"
-    "  ORDER BY id",
-    {"bigint[]", "bigint[]", "text[]", "text[]", "bigint[]", "text[]", "bigint[]", "bigint[]",
-     "text[]", "bigint[]"});
-
-Plan detach_identifiers_plan(
-    "UPDATE identifiers t SET detached_at = now(), detach_reason = u.r, detached_by_event = u.de"
-    "  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) AS u(a, id, r, de)"
-    " WHERE t.account_id = u.a AND t.identifier_id = u.id",
-    {"bigint[]", "bigint[]", "text[]", "bigint[]"});
-
+// The merge log, written with SQL (write_merges).
 Plan insert_merges_plan(
     "INSERT INTO merges (account_id, merge_id, survivor_id, merged_id, event_id, reason,"
     "                    survivor_before, merged_before, moved_identifiers, added_identifiers)"
@@ -81,17 +49,6 @@ Plan insert_merges_plan(
      "text[]", "jsonb[]", "timestamptz[]", "text[]", "text[]", "text[]", "jsonb[]",
      "timestamptz[]", "text[]", "text[]"});
 
-Plan insert_consents_plan(
-    "INSERT INTO consents (account_id, consent_id, channel, value, status, source, method,"
-    "                      recorded_at, event_id, profile_id)"
-    " SELECT a, id, c, v, st, s, me, coalesce(r, now()), e, p"
-    "   FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],"
-    "               $7::text[], $8::timestamptz[], $9::bigint[], $10::bigint[])"
-    "        AS u(a, id, c, v, st, s, me, r, e, p)"
-    "  ORDER BY id",
-    {"bigint[]", "bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "timestamptz[]",
-     "bigint[]", "bigint[]"});
-
 std::string int8_list(const std::vector<std::int64_t>& v) {
     std::string s = "{";
     for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
@@ -109,12 +66,15 @@ MemoryStore::MemoryStore(IdCounters& ids, std::int64_t now_us, Datum now, Memory
       store_context_(store_context),
       budget_bytes_(budget_bytes) {}
 
-std::string MemoryStore::value_key(std::int64_t account, Kind kind, const std::string& value) {
-    std::string key = std::to_string(account);
-    key.push_back('\x1f');
-    key.push_back(static_cast<char>('0' + static_cast<int>(kind)));
-    key.append(value);
-    return key;
+// The account's 8 bytes, the kind, the value: written into one buffer
+// reused for every look-up, so that asking costs no allocation (it was a
+// tenth of ingest()'s time in malloc, free and to_string); the maps copy
+// it only to keep it.
+const std::string& MemoryStore::value_key(std::int64_t account, Kind kind, const std::string& value) const {
+    key_buffer_.assign(reinterpret_cast<const char*>(&account), sizeof account);
+    key_buffer_.push_back(static_cast<char>('0' + static_cast<int>(kind)));
+    key_buffer_.append(value);
+    return key_buffer_;
 }
 
 MemoryStore::Profile* MemoryStore::find(ProfileId id) {
@@ -230,9 +190,9 @@ void MemoryStore::load(const std::vector<BatchKey>& values,
     std::vector<BatchKey> unknown;
     std::unordered_set<std::string> asked;
     for (const BatchKey& v : values) {
-        std::string key = value_key(v.account, v.kind, v.value);
+        const std::string& key = value_key(v.account, v.kind, v.value);
         if (attached_.count(key) || absent_.count(key)) continue;
-        if (asked.insert(std::move(key)).second) unknown.push_back(v);
+        if (asked.insert(key).second) unknown.push_back(v);
     }
     if (!unknown.empty()) {
         for (const Holder& h : attached_holders(unknown))
@@ -260,9 +220,9 @@ std::size_t MemoryStore::attach_row(Identifier row) {
         identifiers_[index] = std::move(row);
     }
     const Identifier& stored = identifiers_[index];
-    std::string key = value_key(stored.account, stored.kind, stored.value);
+    const std::string& key = value_key(stored.account, stored.kind, stored.value);
     absent_.erase(key);
-    attached_[std::move(key)] = index;
+    attached_[key] = index;
     auto it = profiles_.find({stored.account, stored.profile});
     if (it != profiles_.end()) it->second.attached.push_back(index);
     return index;
@@ -274,9 +234,9 @@ void MemoryStore::detach_row(std::size_t index, const char* reason, std::optiona
     row.detach_reason = reason;
     row.detached_by_event = event_id;
     mark_changed(index);
-    std::string key = value_key(row.account, row.kind, row.value);
+    const std::string& key = value_key(row.account, row.kind, row.value);
     attached_.erase(key);
-    absent_.insert(std::move(key));
+    absent_.insert(key);
     auto& list = profiles_.at({row.account, row.profile}).attached;
     list.erase(std::remove(list.begin(), list.end(), index), list.end());
 }
@@ -336,8 +296,7 @@ void MemoryStore::delete_profile(ProfileId) {
 std::optional<std::int64_t> MemoryStore::claim(Kind kind, const std::string& value, ProfileId profile,
                                                const std::string& source,
                                                std::optional<std::int64_t> event_id) {
-    std::string key = value_key(account_, kind, value);
-    if (attached_.count(key)) return std::nullopt;
+    if (attached_.count(value_key(account_, kind, value))) return std::nullopt;
     Identifier row;
     row.account = account_;
     row.id = ids_.identifier++;
@@ -486,68 +445,92 @@ void MemoryStore::forget_all() {
     pg_call([&] { MemoryContextReset(store_context_); });
 }
 
+// The batch's rows, in an order the constraints accept: profiles before
+// the identifiers and merges that name them, detaches before the copies
+// that take the detached values' places under the unique index.
 void MemoryStore::write_changes() {
-    {
-        ArrayBuilder ins[8] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
-                               ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::jsonb(),
-                               ArrayBuilder::timestamptz(), ArrayBuilder::int8()};
-        ArrayBuilder upd[8] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
-                               ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::jsonb(),
-                               ArrayBuilder::timestamptz(), ArrayBuilder::int8()};
-        for (const ProfileKey& key : changed_profiles_) {
-            const Profile& p = profiles_.at(key);
-            ArrayBuilder* b = p.stored ? upd : ins;
-            b[0].push(Int64GetDatum(key.first));
-            b[1].push(Int64GetDatum(key.second));
-            b[2].push(p.columns.external_id);
-            b[3].push(p.columns.email);
-            b[4].push(p.columns.phone);
-            b[5].push(p.properties);
-            b[6].push(p.updated_at);
-            b[7].push(p.merged_into);
-        }
-        auto run = [](Plan& plan, ArrayBuilder* b, int n) {
-            if (b[0].size() == 0) return;
-            std::vector<Param> params;
-            for (int i = 0; i < n; ++i) params.push_back(Param::datum(b[i].build()));
-            plan.run(params);
+    std::vector<ColumnValue> new_profiles, profile_changes;
+    std::vector<RowKey> changed_keys;
+    for (const ProfileKey& key : changed_profiles_) {
+        const Profile& p = profiles_.at(key);
+        const ColumnValue columns[] = {
+            optional_text_cell("email", p.columns.email),
+            optional_text_cell("phone", p.columns.phone),
+            optional_text_cell("external_id", p.columns.external_id),
+            datum_cell("properties", p.properties),
+            datum_cell("updated_at", p.updated_at),
+            int8_cell("merged_into", p.merged_into),
         };
-        run(insert_profiles_plan, ins, 8);
-        run(update_profiles_plan, upd, 8);
-
-        ArrayBuilder idn[10] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
-                                ArrayBuilder::text(), ArrayBuilder::int8(), ArrayBuilder::text(),
-                                ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
-                                ArrayBuilder::int8()};
-        ArrayBuilder det[4] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
-                               ArrayBuilder::int8()};
-        for (std::size_t index : changed_identifiers_) {
-            const Identifier& row = identifiers_[index];
-            std::optional<std::string> reason;
-            if (row.detached) reason = row.detach_reason;
-            if (row.stored) {
-                det[0].push(Int64GetDatum(row.account));
-                det[1].push(Int64GetDatum(row.id));
-                det[2].push(reason);
-                det[3].push(row.detached_by_event);
-                continue;
-            }
-            idn[0].push(Int64GetDatum(row.account));
-            idn[1].push(Int64GetDatum(row.id));
-            idn[2].push_text(kind_text(row.kind));
-            idn[3].push_text(row.value);
-            idn[4].push(Int64GetDatum(row.profile));
-            idn[5].push(row.source);
-            idn[6].push(row.event_id);
-            idn[7].push(row.merge_id);
-            idn[8].push(reason);
-            idn[9].push(row.detached_by_event);
+        if (p.stored) {
+            changed_keys.push_back({key.first, key.second});
+            profile_changes.insert(profile_changes.end(), std::begin(columns), std::end(columns));
+            continue;
         }
-        // Detach before inserting: a merge's copy of a stored row takes its
-        // place under the unique index on attached values.
-        run(detach_identifiers_plan, det, 4);
-        run(insert_identifiers_plan, idn, 10);
+        const ColumnValue row[] = {
+            int8_cell("account_id", key.first), int8_cell("profile_id", key.second),
+            columns[0], columns[1], columns[2], columns[3],
+            datum_cell("created_at", now_), columns[4], columns[5],
+        };
+        new_profiles.insert(new_profiles.end(), std::begin(row), std::end(row));
+    }
 
+    std::vector<ColumnValue> new_identifiers, detaches;
+    std::vector<RowKey> detached_keys;
+    for (std::size_t index : changed_identifiers_) {
+        const Identifier& row = identifiers_[index];
+        const ColumnValue detach[] = {
+            row.detached ? datum_cell("detached_at", now_) : null_cell("detached_at"),
+            row.detached ? text_cell("detach_reason", row.detach_reason) : null_cell("detach_reason"),
+            int8_cell("detached_by_event", row.detached_by_event),
+        };
+        if (row.stored) {
+            detached_keys.push_back({row.account, row.id});
+            detaches.insert(detaches.end(), std::begin(detach), std::end(detach));
+            continue;
+        }
+        const ColumnValue cells[] = {
+            int8_cell("account_id", row.account), int8_cell("identifier_id", row.id),
+            text_cell("kind", kind_text(row.kind)), text_cell("value", row.value),
+            int8_cell("profile_id", row.profile), optional_text_cell("source", row.source),
+            int8_cell("event_id", row.event_id), int8_cell("merge_id", row.merge_id),
+            datum_cell("attached_at", now_), detach[0], detach[1], detach[2],
+        };
+        new_identifiers.insert(new_identifiers.end(), std::begin(cells), std::end(cells));
+    }
+
+    std::vector<ColumnValue> new_consents;
+    for (const ConsentRow& c : consents_) {
+        const ColumnValue cells[] = {
+            int8_cell("consent_id", c.id), int8_cell("account_id", c.account),
+            text_cell("channel", c.channel), text_cell("value", c.value),
+            text_cell("status", c.status), text_cell("source", c.source),
+            text_cell("method", c.method), datum_cell("recorded_at", c.recorded_at ? c.recorded_at : now_),
+            int8_cell("event_id", c.event_id), int8_cell("profile_id", c.profile),
+        };
+        new_consents.insert(new_consents.end(), std::begin(cells), std::end(cells));
+    }
+
+    pg_call([&] {
+        insert_batch("profiles", new_profiles.data(), 9, new_profiles.size() / 9);
+        update_batch("profiles", "profiles_pkey", changed_keys.data(), profile_changes.data(), 6,
+                     changed_keys.size());
+        update_batch("identifiers", "identifiers_pkey", detached_keys.data(), detaches.data(), 3,
+                     detached_keys.size());
+        insert_batch("identifiers", new_identifiers.data(), 12, new_identifiers.size() / 12);
+    });
+    write_merges();
+    pg_call([&] { insert_batch("consents", new_consents.data(), 10, new_consents.size() / 10); });
+}
+
+// The merge log keeps its SQL: its before-images are JSON objects that
+// jsonb_build_object renders, and merges are rare next to the other rows.
+void MemoryStore::write_merges() {
+    auto run = [](Plan& plan, ArrayBuilder* b, int n) {
+        if (b[0].size() == 0) return;
+        std::vector<Param> params;
+        for (int i = 0; i < n; ++i) params.push_back(Param::datum(b[i].build()));
+        plan.run(params);
+    };
         ArrayBuilder mg[18] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::int8(),
                                ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
                                ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::text(),
@@ -572,24 +555,6 @@ void MemoryStore::write_changes() {
         }
         run(insert_merges_plan, mg, 18);
 
-        ArrayBuilder cs[10] = {ArrayBuilder::int8(), ArrayBuilder::int8(), ArrayBuilder::text(),
-                               ArrayBuilder::text(), ArrayBuilder::text(), ArrayBuilder::text(),
-                               ArrayBuilder::text(), ArrayBuilder::timestamptz(), ArrayBuilder::int8(),
-                               ArrayBuilder::int8()};
-        for (const ConsentRow& c : consents_) {
-            cs[0].push(Int64GetDatum(c.account));
-            cs[1].push(Int64GetDatum(c.id));
-            cs[2].push_text(c.channel);
-            cs[3].push_text(c.value);
-            cs[4].push_text(c.status);
-            cs[5].push_text(c.source);
-            cs[6].push_text(c.method);
-            cs[7].push_datum_or_null(c.recorded_at);
-            cs[8].push(c.event_id);
-            cs[9].push(c.profile);
-        }
-        run(insert_consents_plan, cs, 10);
-    }
 }
 
 }  // namespace pm::pg

@@ -130,7 +130,8 @@ private:
             return std::hash<std::int64_t>()(k.first * 1000003 ^ k.second);
         }
     };
-    static std::string value_key(std::int64_t account, Kind kind, const std::string& value);
+    // Valid until the next call.
+    const std::string& value_key(std::int64_t account, Kind kind, const std::string& value) const;
 
     Profile* find(ProfileId id);
     Profile& get(ProfileId id);
@@ -144,6 +145,7 @@ private:
     std::vector<ProfileKey> load_profiles(std::vector<ProfileKey> keys);
     void load_identifiers_of(const std::vector<ProfileKey>& keys);
     void write_changes();
+    void write_merges();
     void forget_all();
     std::size_t estimated_bytes() const;
 
@@ -154,6 +156,7 @@ private:
     MemoryContext store_context_;
     const std::size_t budget_bytes_;
     std::int64_t account_ = 0;
+    mutable std::string key_buffer_;
 
     std::unordered_map<ProfileKey, Profile, ProfileKeyHash> profiles_;
     // Rows detached in an earlier batch leave free slots for new ones:

@@ -2,6 +2,7 @@
 
 #include "pg/arrays.hpp"
 #include "pg/attached_values.hpp"
+#include "pg/cells.hpp"
 #include "pg/datum.hpp"
 #include "pg/direct_insert.hpp"
 #include "pg/direct_update.hpp"
@@ -28,18 +29,6 @@ Datum properties_or_empty(Datum properties) {
             return d;
         });
     return empty;
-}
-
-ColumnValue int8_column(const char* name, std::int64_t v) { return {name, Int64GetDatum(v), false}; }
-
-ColumnValue int8_column(const char* name, const std::optional<std::int64_t>& v) {
-    return {name, v ? Int64GetDatum(*v) : (Datum) 0, !v};
-}
-
-ColumnValue text_column(const char* name, std::string_view v) { return {name, text_datum(v), false}; }
-
-ColumnValue optional_text_column(const char* name, const std::optional<std::string>& v) {
-    return {name, v ? text_datum(*v) : (Datum) 0, !v};
 }
 
 // Rows of one table, each `ncolumns` cells in table order, whose identity
@@ -89,13 +78,13 @@ void add_identifier_row(IdentityRows& rows, std::int64_t account, ColumnValue ki
                         ColumnValue value, std::int64_t profile, ColumnValue source,
                         std::optional<std::int64_t> event_id, std::optional<std::int64_t> merge_id) {
     const ColumnValue cells[kIdentifierColumns] = {
-        int8_column("account_id", account),
+        int8_cell("account_id", account),
         {"identifier_id", 0, true},  // the identity, drawn when inserted
         kind, value,
-        int8_column("profile_id", profile),
+        int8_cell("profile_id", profile),
         source,
-        int8_column("event_id", event_id),
-        int8_column("merge_id", merge_id),
+        int8_cell("event_id", event_id),
+        int8_cell("merge_id", merge_id),
         {"attached_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
         {"detached_at", 0, true},
         {"detach_reason", 0, true},
@@ -192,11 +181,11 @@ std::vector<LockedProfile> SpiStore::lock(std::vector<ProfileId> ids) {
 // The rows of every event go in without SQL (direct_insert.hpp).
 ProfileId SpiStore::create_profile(const core::Profile& c, Datum properties) {
     IdentityRows row = identity_row("profiles", "profiles_profile_id_seq", 1, {
-        int8_column("account_id", account_),
+        int8_cell("account_id", account_),
         {"profile_id", 0, true},
-        optional_text_column("external_id", c.external_id),
-        optional_text_column("email", c.email),
-        optional_text_column("phone", c.phone),
+        optional_text_cell("external_id", c.external_id),
+        optional_text_cell("email", c.email),
+        optional_text_cell("phone", c.phone),
         {"properties", properties_or_empty(properties), false},
         {"created_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
         {"updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
@@ -241,8 +230,8 @@ std::vector<std::int64_t> SpiStore::claim_all(const std::vector<core::Attach>& c
     if (claims.empty()) return {};
     IdentityRows rows = identifier_rows();
     for (const core::Attach& a : claims)
-        add_identifier_row(rows, account_, text_column("kind", core::kind_name(a.kind)),
-                           text_column("value", a.value), a.profile, text_column("source", source),
+        add_identifier_row(rows, account_, text_cell("kind", core::kind_name(a.kind)),
+                           text_cell("value", a.value), a.profile, text_cell("source", source),
                            event_id, std::nullopt);
     std::vector<std::int64_t> claimed;
     for (const auto& id : insert_rows(rows, "identifiers_attached_value"))
@@ -336,7 +325,7 @@ std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional
         const DetachedRow& d = *detached[i];
         moved.push_back(d.identifier_id);
         if (i < nforced) continue;
-        add_identifier_row(copies, account_, text_column("kind", d.kind), text_column("value", d.value),
+        add_identifier_row(copies, account_, text_cell("kind", d.kind), text_cell("value", d.value),
                            survivor, {"source", d.source ? text_datum(d.source) : (Datum) 0, d.source == nullptr},
                            d.has_event_id ? std::optional<std::int64_t>(d.event_id) : std::nullopt,
                            merge_id);
@@ -347,16 +336,16 @@ std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional
         for (const auto& id : insert_rows(copies)) added.push_back(required(id, "identifiers"));
     }
 
-    const ColumnValue fill[3] = {optional_text_column("external_id", m_value[0]),
-                                 optional_text_column("email", m_value[1]),
-                                 optional_text_column("phone", m_value[2])};
+    const ColumnValue fill[3] = {optional_text_cell("external_id", m_value[0]),
+                                 optional_text_cell("email", m_value[1]),
+                                 optional_text_cell("phone", m_value[2])};
     const ColumnValue log[] = {
-        int8_column("merge_id", merge_id),
-        int8_column("account_id", account_),
-        int8_column("survivor_id", survivor),
-        int8_column("merged_id", merged),
-        int8_column("event_id", event_id),
-        text_column("reason", reason),
+        int8_cell("merge_id", merge_id),
+        int8_cell("account_id", account_),
+        int8_cell("survivor_id", survivor),
+        int8_cell("merged_id", merged),
+        int8_cell("event_id", event_id),
+        text_cell("reason", reason),
         {"merged_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
         {"unmerged_at", 0, true},
         {"survivor_before", survivor_before, false},
@@ -373,9 +362,9 @@ std::int64_t SpiStore::merge(ProfileId survivor, ProfileId merged, std::optional
 }
 
 bool SpiStore::update_profile(const core::Profile& c, Datum properties) {
-    const ProfileChange change = {optional_text_column("external_id", c.external_id),
-                                  optional_text_column("email", c.email),
-                                  optional_text_column("phone", c.phone), properties};
+    const ProfileChange change = {optional_text_cell("external_id", c.external_id),
+                                  optional_text_cell("email", c.email),
+                                  optional_text_cell("phone", c.phone), properties};
     return pg_call([&] { return update_profile_row(account_, c.id, change); });
 }
 
@@ -384,16 +373,16 @@ void SpiStore::record_consent(Kind kind, const std::string& value, bool subscrib
                               std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
     IdentityRows row = identity_row("consents", "consents_consent_id_seq", 0, {
         {"consent_id", 0, true},
-        int8_column("account_id", account_),
-        text_column("channel", kind == Kind::Phone ? "sms" : "email"),
-        text_column("value", value),
-        text_column("status", subscribed ? "subscribed" : "unsubscribed"),
-        text_column("source", source),
+        int8_cell("account_id", account_),
+        text_cell("channel", kind == Kind::Phone ? "sms" : "email"),
+        text_cell("value", value),
+        text_cell("status", subscribed ? "subscribed" : "unsubscribed"),
+        text_cell("source", source),
         {"method", method ? text_datum(method) : (Datum) 0, method == nullptr},
         {"recorded_at",
          recorded_at ? recorded_at : TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
-        int8_column("event_id", event_id),
-        int8_column("profile_id", profile),
+        int8_cell("event_id", event_id),
+        int8_cell("profile_id", profile),
     });
     insert_rows(row);
 }

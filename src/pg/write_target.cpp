@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "access/table.h"
+#include "catalog/pg_constraint.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
@@ -124,10 +125,7 @@ void use_cached_checks(ResultRelInfo* result_rel, Relation rel) {
     result_rel->ri_ConstraintExprs = entry->states;
 }
 
-}  // namespace
-
-void check_domain(Oid type, Datum value, bool isnull) {
-    if (lookup_type_cache(type, 0)->typtype != TYPTYPE_DOMAIN) return;
+void check_known_domain(Oid type, Datum value, bool isnull) {
     DomainState* entry = NULL;
     for (int i = 0; i < domain_states_used && entry == NULL; ++i)
         if (domain_states[i].type == type) entry = &domain_states[i];
@@ -141,6 +139,22 @@ void check_domain(Oid type, Datum value, bool isnull) {
         void* state = NULL;
         domain_check(value, isnull, type, &state, CurrentMemoryContext);
     }
+}
+
+// Whether column i of the target is of a domain type, looked up once per
+// target (a type cache look-up per cell was 5 % of a batch's writes).
+bool domain_column(WriteTarget* t, int i) {
+    if (t->domain_columns[i] == 0) {
+        Oid type = TupleDescAttr(RelationGetDescr(t->rel), i)->atttypid;
+        t->domain_columns[i] = lookup_type_cache(type, 0)->typtype == TYPTYPE_DOMAIN ? 'd' : 'p';
+    }
+    return t->domain_columns[i] == 'd';
+}
+
+}  // namespace
+
+void check_domain(Oid type, Datum value, bool isnull) {
+    if (lookup_type_cache(type, 0)->typtype == TYPTYPE_DOMAIN) check_known_domain(type, value, isnull);
 }
 
 WriteTarget* open_write_target(const char* table, const char* arbiter_index) {
@@ -166,6 +180,7 @@ WriteTarget* open_write_target(const char* table, const char* arbiter_index) {
     ExecOpenIndices(t->result_rel, OidIsValid(t->arbiter));
     use_cached_checks(t->result_rel, t->rel);
     t->slot = ExecInitExtraTupleSlot(t->estate, RelationGetDescr(t->rel), &TTSOpsVirtual);
+    t->domain_columns = (char*) palloc0(RelationGetDescr(t->rel)->natts);
     MemoryContextSwitchTo(caller_context);
 
     // AFTER row triggers (the foreign keys' checks among them) fire when the
@@ -196,10 +211,32 @@ void fill_row(WriteTarget* t, const ColumnValue* columns, int ncolumns) {
         }
         slot->tts_values[i] = v->isnull ? (Datum) 0 : v->value;
         slot->tts_isnull[i] = v->isnull;
-        check_domain(attr->atttypid, slot->tts_values[i], slot->tts_isnull[i]);
+        if (domain_column(t, i)) check_known_domain(attr->atttypid, slot->tts_values[i], slot->tts_isnull[i]);
     }
     ExecStoreVirtualTuple(slot);
     MemoryContextSwitchTo(outer);
+}
+
+void leave_out_engine_triggers(WriteTarget* t, const char* fkey) {
+    TriggerDesc* desc = t->result_rel->ri_TrigDesc;
+    if (desc == NULL) return;
+    const Oid constraint =
+        fkey ? get_relation_constraint_oid(RelationGetRelid(t->rel), fkey, true) : InvalidOid;
+    MemoryContext caller_context = MemoryContextSwitchTo(t->estate->es_query_cxt);
+    TriggerDesc* kept = CopyTriggerDesc(desc);
+    // No trigger has been called yet, so the ResultRelInfo's per-trigger
+    // caches (indexed like this array) are all still empty.
+    int n = 0;
+    for (int i = 0; i < kept->numtriggers; ++i) {
+        const Trigger& trigger = kept->triggers[i];
+        const bool engine = strcmp(trigger.tgname, "events_resolve") == 0 ||
+                            strcmp(trigger.tgname, "consents_resolve") == 0;
+        const bool checks_fkey = OidIsValid(constraint) && trigger.tgconstraint == constraint;
+        if (!engine && !checks_fkey) kept->triggers[n++] = trigger;
+    }
+    kept->numtriggers = n;
+    t->result_rel->ri_TrigDesc = kept;
+    MemoryContextSwitchTo(caller_context);
 }
 
 void close_write_target(WriteTarget* t) {

@@ -42,6 +42,8 @@ struct WriteTarget {
     EState* estate;
     ResultRelInfo* result_rel;
     TupleTableSlot* slot;  // the row being written
+    TupleTableSlot* old_slot;  // the version an update replaces (direct_update.cpp)
+    char* domain_columns;  // per attribute: 0 not known yet, 'd' a domain, 'p' plain
 };
 
 // Everything below is Postgres C only (call inside pg_call).
@@ -52,6 +54,14 @@ struct WriteTarget {
 // written fire when the target is closed, as at the end of a statement.
 WriteTarget* open_write_target(const char* table, const char* arbiter_index);
 void close_write_target(WriteTarget* target);
+
+// For profile_merge.ingest(), which holds the tables locked against other
+// writers, right after opening: the target no longer calls the extension's
+// own BEFORE triggers (the rows it writes are resolved already: they would
+// let them through untouched) nor the checks of the foreign key `fkey` of
+// its table (NULL for none), which the caller then makes for the whole
+// batch at once (row_batch.cpp). An admin's triggers are still called.
+void leave_out_engine_triggers(WriteTarget* target, const char* fkey);
 
 // Fills target->slot with `columns` (by name, best given in table order):
 // each given value checked against its column's domain, every other column
