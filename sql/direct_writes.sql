@@ -4,7 +4,8 @@
 -- writes without SQL either"). What a planned INSERT or UPDATE checks and
 -- fires must still happen: CHECK constraints an admin adds (picked up at
 -- the next event, and forgotten once dropped), defaults of columns the
--- engine does not name, dropped columns, row triggers an admin adds.
+-- engine does not name, dropped columns, row triggers an admin adds; and
+-- for ingest()'s rows, written the same way in batches.
 -- Accounts 4701-4709 belong to this suite.
 SET search_path = profile_merge, public;
 \pset null '(null)'
@@ -150,6 +151,55 @@ INSERT INTO events (account_id, source, email) VALUES (4704, 'form', 'gil@exampl
 DROP TRIGGER test_skip ON profiles;
 DROP FUNCTION public.test_skip_row();
 SELECT count(*) AS profiles_of_4704 FROM profiles WHERE account_id = 4704;
+
+------------------------------------------------------------------------------
+-- ingest() writes its batches the same way: an admin's row triggers fire
+-- for every row it writes, once each, and an admin's CHECK refuses a row
+-- with the ingest's whole batch (account 4705)
+------------------------------------------------------------------------------
+CREATE TABLE public.test_staged (seq int, account_id bigint, source text, email text, phone text,
+                                 sms_consent boolean);
+INSERT INTO public.test_staged VALUES
+    (1, 4705, 'form', 'hal@example.com', '(415) 555-0105', true),
+    (2, 4705, 'sms_keyword', NULL, '(415) 555-0106', true),
+    (3, 4705, 'form', 'hal@example.com', '(415) 555-0106', NULL);
+CREATE TABLE public.test_audit (n bigserial, tbl text, what text);
+CREATE FUNCTION public.test_audit_row() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+DECLARE
+    r jsonb := to_jsonb(NEW);
+BEGIN
+    INSERT INTO public.test_audit (tbl, what) VALUES (TG_TABLE_NAME,
+        CASE TG_TABLE_NAME
+            WHEN 'events' THEN (r->>'outcome') || ' ' || coalesce(r->>'email', '-')
+            WHEN 'profiles' THEN coalesce(r->>'email', '-') || ' ' || coalesce(r->>'phone', '-')
+            WHEN 'identifiers' THEN (r->>'kind') || ' ' || (r->>'value')
+            ELSE (r->>'channel') || ' ' || (r->>'value') || ' ' || (r->>'status') END);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER test_audit AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION public.test_audit_row();
+CREATE TRIGGER test_audit AFTER INSERT ON profiles FOR EACH ROW EXECUTE FUNCTION public.test_audit_row();
+CREATE TRIGGER test_audit AFTER INSERT ON identifiers FOR EACH ROW EXECUTE FUNCTION public.test_audit_row();
+CREATE TRIGGER test_audit AFTER INSERT ON consents FOR EACH ROW EXECUTE FUNCTION public.test_audit_row();
+-- the admin's CHECK refuses the second number: nothing of the ingest stays
+ALTER TABLE identifiers ADD CONSTRAINT test_no_0106 CHECK (value <> '+14155550106');
+\set VERBOSITY sqlstate
+SELECT ingest('public.test_staged', 'seq');
+\set VERBOSITY default
+SELECT count(*) AS rows_of_4705 FROM events WHERE account_id = 4705;
+ALTER TABLE identifiers DROP CONSTRAINT test_no_0106;
+SET client_min_messages = warning;  -- the progress NOTICE carries a rate
+SELECT ingest('public.test_staged', 'seq');
+RESET client_min_messages;
+SELECT tbl, what FROM public.test_audit ORDER BY n;
+SELECT pg_temp.who(profile_id, 'hal') AS profile, email, phone, merged_into IS NOT NULL AS merged
+  FROM profiles WHERE account_id = 4705 ORDER BY profile_id;
+DROP TRIGGER test_audit ON events;
+DROP TRIGGER test_audit ON profiles;
+DROP TRIGGER test_audit ON identifiers;
+DROP TRIGGER test_audit ON consents;
+DROP FUNCTION public.test_audit_row();
+DROP TABLE public.test_audit, public.test_staged;
 
 \set VERBOSITY default
 -- pg_regress feeds this file to psql on stdin, so \ir resolves against the

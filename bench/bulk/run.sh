@@ -21,7 +21,8 @@
 #           what a first backfill meets. Cancelled by statement_timeout
 #           after PM_BENCH_INGEST_TIMEOUT s (300); then the events done so
 #           far (last NOTICE) are reported and it is not repeated.
-#   custom  diagnostic (PM_BENCH_CUSTOM=1): the same ingest with
+#   custom  diagnostic (PM_BENCH_CUSTOM=1; off by default since ingest()
+#           plans only its profile look-up and merge-log writes): the same ingest with
 #           SET plan_cache_mode = force_custom_plan in its session, i.e.
 #           every batch statement planned for its actual arrays (the
 #           plan cache otherwise switches to a generic plan after five
@@ -45,7 +46,7 @@
 #
 # Knobs (environment): PM_BENCH_EVENTS, PM_BENCH_ROUNDS, PM_BENCH_ACCOUNTS,
 # PM_BENCH_PERSONS, PM_BENCH_SEED, PM_BENCH_INGEST_TIMEOUT (300),
-# PM_BENCH_CUSTOM (1), PM_BENCH_CUSTOM_TIMEOUT, PM_BENCH_BUDGET (420 s), PM_BENCH_PERF (0),
+# PM_BENCH_CUSTOM (0), PM_BENCH_CUSTOM_TIMEOUT, PM_BENCH_BUDGET (420 s), PM_BENCH_PERF (0),
 # PM_BENCH_PERF_MODE (custom), PM_BENCH_PERF_SECONDS (60), PM_PORT (54484),
 # PM_BENCH_KEEP=1. Extra arguments are server -c options. About 8-10
 # minutes at the defaults with the current build (the fresh ingest runs
@@ -65,7 +66,7 @@ PERF_SECONDS=${PM_BENCH_PERF_SECONDS:-60}
 PERF_MODE=${PM_BENCH_PERF_MODE:-custom}
 TIMEOUT=${PM_BENCH_INGEST_TIMEOUT:-300}
 CUSTOM_TIMEOUT=${PM_BENCH_CUSTOM_TIMEOUT:-$TIMEOUT}
-CUSTOM=${PM_BENCH_CUSTOM:-1}
+CUSTOM=${PM_BENCH_CUSTOM:-0}
 COLS="account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties"
 
 source scripts/cluster.sh
