@@ -151,6 +151,13 @@ bool domain_column(WriteTarget* t, int i) {
     return t->domain_columns[i] == 'd';
 }
 
+// A trigger the engine's own rows need not call: the extension's
+// pass-through BEFORE triggers, or the check of `fkey_constraint`.
+bool left_out(const Trigger& trigger, Oid fkey_constraint) {
+    return strcmp(trigger.tgname, "events_resolve") == 0 || strcmp(trigger.tgname, "consents_resolve") == 0 ||
+           (OidIsValid(fkey_constraint) && trigger.tgconstraint == fkey_constraint);
+}
+
 }  // namespace
 
 void check_domain(Oid type, Datum value, bool isnull) {
@@ -222,18 +229,16 @@ void leave_out_engine_triggers(WriteTarget* t, const char* fkey) {
     if (desc == NULL) return;
     const Oid constraint =
         fkey ? get_relation_constraint_oid(RelationGetRelid(t->rel), fkey, true) : InvalidOid;
+    bool any = false;
+    for (int i = 0; i < desc->numtriggers && !any; ++i) any = left_out(desc->triggers[i], constraint);
+    if (!any) return;
     MemoryContext caller_context = MemoryContextSwitchTo(t->estate->es_query_cxt);
     TriggerDesc* kept = CopyTriggerDesc(desc);
     // No trigger has been called yet, so the ResultRelInfo's per-trigger
     // caches (indexed like this array) are all still empty.
     int n = 0;
-    for (int i = 0; i < kept->numtriggers; ++i) {
-        const Trigger& trigger = kept->triggers[i];
-        const bool engine = strcmp(trigger.tgname, "events_resolve") == 0 ||
-                            strcmp(trigger.tgname, "consents_resolve") == 0;
-        const bool checks_fkey = OidIsValid(constraint) && trigger.tgconstraint == constraint;
-        if (!engine && !checks_fkey) kept->triggers[n++] = trigger;
-    }
+    for (int i = 0; i < kept->numtriggers; ++i)
+        if (!left_out(kept->triggers[i], constraint)) kept->triggers[n++] = kept->triggers[i];
     kept->numtriggers = n;
     t->result_rel->ri_TrigDesc = kept;
     MemoryContextSwitchTo(caller_context);

@@ -55,12 +55,13 @@ struct WriteTarget {
 WriteTarget* open_write_target(const char* table, const char* arbiter_index);
 void close_write_target(WriteTarget* target);
 
-// For profile_merge.ingest(), which holds the tables locked against other
-// writers, right after opening: the target no longer calls the extension's
-// own BEFORE triggers (the rows it writes are resolved already: they would
-// let them through untouched) nor the checks of the foreign key `fkey` of
-// its table (NULL for none), which the caller then makes for the whole
-// batch at once (row_batch.cpp). An admin's triggers are still called.
+// Right after opening: the target no longer calls the extension's own
+// BEFORE triggers (the rows the engine writes are resolved already: they
+// would let them through untouched), nor, with `fkey`, the checks of that
+// foreign key of its table: only profile_merge.ingest(), which holds the
+// tables locked against other writers, leaves those out, and makes them
+// for the whole batch at once (row_batch.cpp). An admin's triggers are
+// still called.
 void leave_out_engine_triggers(WriteTarget* target, const char* fkey);
 
 // Fills target->slot with `columns` (by name, best given in table order):
