@@ -416,13 +416,24 @@ void MemoryStore::flush() {
     changed_identifiers_.clear();
     merges_.clear();
     consents_.clear();
-    // DEBUG1, for an admin sizing maintenance_work_mem (and for the test
-    // that replays a stream under a tiny budget).
+    // Said once, as a NOTICE with what to do about it (as pgvector says when
+    // an index build outgrows maintenance_work_mem); each later time at
+    // DEBUG1.
     if (estimated_bytes() > budget_bytes_) {
         const std::size_t values = known_values();
+        const bool first = !outgrown_;
+        outgrown_ = true;
         pg_call([&] {
-            ereport(DEBUG1, (errmsg("profile_merge ingest: the store of %zu values outgrew "
-                                    "maintenance_work_mem and starts afresh", values)));
+            if (first)
+                ereport(NOTICE,
+                        (errmsg("ingest: the %zu values loaded so far no longer fit into "
+                                "maintenance_work_mem; from here on they are read again as "
+                                "batches need them", values),
+                         errhint("Raise maintenance_work_mem for a faster ingest: 1GB holds "
+                                 "about 1.5 million identifiers with their profiles.")));
+            else
+                ereport(DEBUG1, (errmsg("ingest: the %zu values loaded no longer fit into "
+                                        "maintenance_work_mem again", values)));
         });
         forget_all();
     }

@@ -157,6 +157,7 @@ private:
     const std::size_t budget_bytes_;
     std::int64_t account_ = 0;
     mutable std::string key_buffer_;
+    bool outgrown_ = false;  // the budget was exceeded once already
 
     std::unordered_map<ProfileKey, Profile, ProfileKeyHash> profiles_;
     // Rows detached in an earlier batch leave free slots for new ones:

@@ -49,8 +49,8 @@ mid=$(date +%s.%N)
 # pm_bulk: the default maintenance_work_mem, within which ingest() keeps
 # what it knows across its batches (the slots of identifier rows merges and
 # overrides detach taken by later ones); pm_bulk_tight: a budget so small
-# that it forgets everything after each batch and reads it back (DEBUG1
-# says so).
+# that it forgets everything after each batch and reads it back (a NOTICE
+# says so the first time, DEBUG1 the others).
 ingest="SET client_min_messages = debug1; SELECT profile_merge.ingest('staged', 'seq')"
 psql -X -q -v ON_ERROR_STOP=1 -d pm_bulk -c "$ingest" >/dev/null 2>"$work/bulk.log" \
   || { grep -v '^DEBUG' "$work/bulk.log"; exit 1; }
@@ -74,7 +74,13 @@ expect_log() {  # <log> <what ingest must have said>
   if grep -q "$2" "$work/$1.log"; then echo "ingest said: $(grep -m1 "$2" "$work/$1.log" | sed 's/^DEBUG: *//')"
   else echo "ingest into ${1/bulk/pm_bulk} never said \"$2\""; failed=1; fi
 }
-expect_log bulk_tight "outgrew maintenance_work_mem"
+expect_log bulk_tight "NOTICE:  ingest: the .* values loaded so far no longer fit into maintenance_work_mem"
+expect_log bulk_tight "DEBUG:  ingest: the .* values loaded no longer fit into maintenance_work_mem again"
+[ "$(grep -c 'NOTICE:  ingest: the .* no longer fit' "$work/bulk_tight.log")" = 1 ] \
+  || { echo "the NOTICE about maintenance_work_mem must come once"; failed=1; }
+# the default budget holds the whole stream: the store is carried over
+! grep -q "no longer fit" "$work/bulk.log" \
+  || { echo "ingest into pm_bulk outgrew the default maintenance_work_mem"; failed=1; }
 for q in "${queries[@]}"; do
   name=${q%%|*}; sql=${q#*|}
   psql -X -q -A -t -d pm_trickle -c "$sql" >"$work/$name.trickle"
