@@ -1,9 +1,9 @@
 // profile_merge.ingest(source_table regclass, order_by text): replays staged
 // events through resolve_event against a MemoryStore, batch by batch, and
-// writes each batch with a handful of set-based statements. The tables are
-// locked against other writers meanwhile, so ids come out as the triggers
-// would have drawn them and the final state is the same as inserting the
-// events one by one.
+// writes each batch's rows through write targets (row_batch.hpp). The
+// tables are locked against other writers meanwhile, so ids come out as the
+// triggers would have drawn them and the final state is the same as
+// inserting the events one by one.
 #include "pg/bulk_flag.hpp"
 #include "pg/cells.hpp"
 #include "pg/event_request.hpp"
