@@ -1,9 +1,10 @@
 #include "pg/event_request.hpp"
 
+#include "pg/detail_jsonb.hpp"
 #include "pg/event_row.hpp"
 #include "pg/policy.hpp"
 
-#include "core/detail_json.hpp"
+#include "core/detail_fields.hpp"
 
 namespace pm::pg {
 
@@ -79,10 +80,19 @@ PreparedEvent prepare_event(const RawEvent& raw) {
     return p;
 }
 
-std::string event_detail(const Resolution& resolution, const PreparedEvent& prepared) {
+Datum event_detail(const Resolution& resolution, const PreparedEvent& prepared, MemoryContext scratch) {
     std::vector<core::DetailEntry> detail = resolution.detail;
     detail.insert(detail.end(), prepared.notes.begin(), prepared.notes.end());
-    return core::detail_json(detail, resolution.merge_ids);
+    const std::vector<core::DetailObject> objects = core::detail_fields(detail, resolution.merge_ids);
+    return pg_call([&] {
+        if (scratch == NULL) return detail_jsonb(objects);
+        MemoryContext caller = MemoryContextSwitchTo(scratch);
+        Datum built = detail_jsonb(objects);
+        MemoryContextSwitchTo(caller);
+        Datum kept = PointerGetDatum(DatumGetJsonbPCopy(built));
+        MemoryContextReset(scratch);
+        return kept;
+    });
 }
 
 }  // namespace pm::pg

@@ -35,7 +35,10 @@ struct PreparedEvent {
 // Needs an SpiScope (policies and blocked values are read through it).
 PreparedEvent prepare_event(const RawEvent& raw);
 
-// The events.detail text of a resolved event.
-std::string event_detail(const Resolution& resolution, const PreparedEvent& prepared);
+// The events.detail jsonb of a resolved event, in the current memory
+// context. With `scratch`, the work is done there and the context emptied
+// (the builder's garbage, a few KB an event, adds up over an ingest batch).
+Datum event_detail(const Resolution& resolution, const PreparedEvent& prepared,
+                   MemoryContext scratch = NULL);
 
 }  // namespace pm::pg

@@ -74,10 +74,7 @@ void TriggerRow::set_int8(const char* column, const std::optional<std::int64_t>&
     set(column, value ? Int64GetDatum(*value) : 0, !value);
 }
 
-void TriggerRow::set_jsonb(const char* column, const std::string& json) {
-    Datum d = pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
-    set(column, d, false);
-}
+void TriggerRow::set_jsonb(const char* column, Datum jsonb) { set(column, jsonb, false); }
 
 Datum TriggerRow::apply() {
     std::vector<bool> nulls = nulls_;

@@ -25,7 +25,7 @@ public:
     // Queues a new value for a column; apply() builds the modified tuple.
     void set_text(const char* column, const std::optional<std::string>& value);
     void set_int8(const char* column, const std::optional<std::int64_t>& value);
-    void set_jsonb(const char* column, const std::string& json);
+    void set_jsonb(const char* column, Datum jsonb);
     Datum apply();
 
 private:
