@@ -1,5 +1,5 @@
 // libFuzzer target: pm::core::decide (the resolution rules of DESIGN.md
-// section 4) and detail_json.
+// section 4) and detail_fields.
 //
 // The input bytes are decoded into a random but *consistent* Event and
 // ProfileMap, i.e. what the Postgres layer can actually hand to the core:
@@ -64,9 +64,10 @@
 //      invalid one `invalid`, each blocked one `blocked`; consent flags give a
 //      consent record for the usable value of their channel (with its holder
 //      after the event) or an `ignored` entry; properties applied iff given.
-//   7. Detail actions are among the seven names; detail_json(detail, ids) is
-//      valid JSON (strict parser; jsonb's rules) that reads back to exactly
-//      the entries, with merge_id where a merge index is set.
+//   7. Detail actions are among the seven names; detail_fields(detail, ids)
+//      (what the Postgres layer turns into the jsonb) reads back to exactly
+//      the entries: unique keys, each of its type, null where unset, and
+//      merge_id where a merge index is set.
 //   8. Replaying the same event against the resulting state changes nothing:
 //      no create, attach, detach or merge; the same subject; `matched`, or
 //      `conflict` again when the first run had a conflict.
@@ -83,7 +84,7 @@
 #include <tuple>
 #include <vector>
 
-#include "core/detail_json.hpp"
+#include "core/detail_fields.hpp"
 #include "core/rules.hpp"
 #include "fuzz_common.hpp"
 
@@ -107,7 +108,7 @@ const std::vector<Kind> kAllKinds = {Kind::Profile, Kind::ExternalId, Kind::Emai
 const std::vector<Kind> kStored = {Kind::ExternalId, Kind::Email, Kind::Phone};
 
 // Pieces of raw text as typed: valid UTF-8 (Postgres text), no NUL, with
-// everything json_quote must escape.
+// everything JSON would escape (the detail must carry it through as is).
 const char* const kRawPieces[] = {"a",  "Z",      "0",   "@",         ".",          "+",
                                   " ",  "\"",     "\\",  "\n",        "\t",         "\r",
                                   "\x01", "\x1f", "\x7f", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
@@ -305,7 +306,15 @@ std::string describe_decision(const Decision& d) {
         s += "  consent " + std::string(kind_name(c.kind)) + " " + c.value +
              (c.subscribed ? " subscribed" : " unsubscribed") + " profile=" + pid(c.profile) + "\n";
     for (const Profile& p : d.changed_profiles) s += "  changed " + profile_str(p) + "\n";
-    s += "  detail " + detail_json(d.detail, {}) + "\n";
+    for (const DetailObject& o : detail_fields(d.detail, {})) {
+        s += "  detail";
+        for (const DetailField& f : o)
+            s += " " + std::string(f.key) + "=" +
+                 (f.type == DetailField::Type::String    ? printable(std::string(f.text))
+                  : f.type == DetailField::Type::Integer ? std::to_string(f.number)
+                                                         : std::string("null"));
+        s += "\n";
+    }
     return s;
 }
 
@@ -804,43 +813,42 @@ void check_steps_1_and_5(const Event& e, const Decision& d, const Logical* after
 }
 
 // Check 7.
-void check_detail_json(const Decision& d) {
+void check_detail_fields(const Decision& d) {
     std::vector<std::int64_t> ids;
     for (std::size_t i = 0; i < d.merges.size(); ++i) ids.push_back(7000 + static_cast<std::int64_t>(i));
-    const std::string text = detail_json(d.detail, ids);
-    PM_CHECK(!text.empty() && text.front() == '[' && text.back() == ']', "detail_json %s",
-             printable(text).c_str());
-    PM_CHECK(pm::fuzz::utf8_valid(text), "detail_json is not UTF-8");
-    pm::fuzz::Json doc;
-    pm::fuzz::JsonParser parser(text);
-    PM_CHECK(parser.parse(&doc), "detail_json is not valid JSON (%s): %s", parser.error().c_str(),
-             printable(text).c_str());
-    PM_CHECK(doc.type == pm::fuzz::Json::Array && doc.items.size() == d.detail.size(),
-             "detail_json is not an array of %zu entries", d.detail.size());
+    const std::vector<DetailObject> objects = detail_fields(d.detail, ids);
+    PM_CHECK(objects.size() == d.detail.size(), "%zu detail objects for %zu entries", objects.size(),
+             d.detail.size());
     for (std::size_t i = 0; i < d.detail.size(); ++i) {
         const DetailEntry& x = d.detail[i];
-        const pm::fuzz::Json& o = doc.items[i];
-        PM_CHECK(o.type == pm::fuzz::Json::Object, "entry %zu is not an object", i);
+        const DetailObject& o = objects[i];
+        std::set<std::string_view> keys;
+        for (const DetailField& f : o) PM_CHECK(keys.insert(f.key).second, "entry %zu repeats a key", i);
+        auto get = [&](std::string_view key) -> const DetailField* {
+            for (const DetailField& f : o)
+                if (f.key == key) return &f;
+            return nullptr;
+        };
+        // Absent keys read as null, as in the jsonb.
         auto str_is = [&](const char* key, const std::optional<std::string>& want) {
-            const pm::fuzz::Json* v = o.get(key);
-            if (!want) return v == nullptr || v->type == pm::fuzz::Json::Null;
-            return v != nullptr && v->type == pm::fuzz::Json::String && v->text == *want;
+            const DetailField* v = get(key);
+            if (!want) return v == nullptr || v->type == DetailField::Type::Null;
+            return v != nullptr && v->type == DetailField::Type::String && v->text == *want;
         };
         PM_CHECK(str_is("action", std::string(action_name(x.action))), "entry %zu action", i);
         PM_CHECK(str_is("kind", x.kind), "entry %zu kind", i);
-        PM_CHECK(o.get("value") && str_is("value", x.value), "entry %zu value does not read back", i);
-        const pm::fuzz::Json* other = o.get("other_profile");
-        PM_CHECK(other && (x.other_profile ? other->type == pm::fuzz::Json::Number &&
-                                                 other->text == std::to_string(*x.other_profile)
-                                           : other->type == pm::fuzz::Json::Null),
+        PM_CHECK(get("value") && str_is("value", x.value), "entry %zu value does not read back", i);
+        const DetailField* other = get("other_profile");
+        PM_CHECK(other && (x.other_profile ? other->type == DetailField::Type::Integer &&
+                                                 other->number == *x.other_profile
+                                           : other->type == DetailField::Type::Null),
                  "entry %zu other_profile", i);
         PM_CHECK(str_is("old_value", x.old_value), "entry %zu old_value", i);
         PM_CHECK(str_is("reason", x.reason.empty() ? std::nullopt : std::optional<std::string>(x.reason)),
                  "entry %zu reason", i);
-        const pm::fuzz::Json* mid = o.get("merge_id");
+        const DetailField* mid = get("merge_id");
         if (x.merge_index >= 0)
-            PM_CHECK(mid && mid->type == pm::fuzz::Json::Number &&
-                         mid->text == std::to_string(ids.at(x.merge_index)),
+            PM_CHECK(mid && mid->type == DetailField::Type::Integer && mid->number == ids.at(x.merge_index),
                      "entry %zu merge_id", i);
         else
             PM_CHECK(!mid, "entry %zu has a merge_id without a merge", i);
@@ -917,7 +925,7 @@ void check(const Event& e, const ProfileMap& ps, const Decision& d, bool replay)
     PM_CHECK((d.outcome == Outcome::Rejected) == usable.empty(),
              "outcome %s with %zu usable identifiers", std::string(outcome_name(d.outcome)).c_str(),
              usable.size());
-    check_detail_json(d);
+    check_detail_fields(d);
 
     if (d.outcome == Outcome::Rejected) {
         PM_CHECK(!d.subject, "rejected with a subject");
