@@ -100,6 +100,7 @@ DECLARE
 BEGIN
     INSERT INTO public.test_audit (tbl, op, what) VALUES (TG_TABLE_NAME, TG_OP,
         CASE TG_TABLE_NAME
+            WHEN 'events' THEN (r->>'outcome') || ' ' || coalesce(r->>'email', '-')
             WHEN 'profiles' THEN coalesce(r->>'email', '-') || ' ' || (r->'properties')::text
             WHEN 'identifiers' THEN (r->>'kind') || ' ' || (r->>'value')
             ELSE (r->>'channel') || ' ' || (r->>'value') || ' ' || (r->>'status') END);
@@ -133,8 +134,8 @@ DROP TRIGGER test_audit ON identifiers;
 DROP TRIGGER test_audit ON consents;
 DROP TRIGGER test_audit_update ON profiles;
 DROP TRIGGER test_stamp ON profiles;
-DROP FUNCTION public.test_audit_row(), public.test_stamp_properties();
-DROP TABLE public.test_audit;
+DROP FUNCTION public.test_stamp_properties();
+-- test_audit_row() and its table serve the ingest() section below too
 
 ------------------------------------------------------------------------------
 -- A BEFORE INSERT trigger that skips a profile the event must create is a
@@ -163,20 +164,7 @@ INSERT INTO public.test_staged VALUES
     (1, 4705, 'form', 'hal@example.com', '(415) 555-0105', true),
     (2, 4705, 'sms_keyword', NULL, '(415) 555-0106', true),
     (3, 4705, 'form', 'hal@example.com', '(415) 555-0106', NULL);
-CREATE TABLE public.test_audit (n bigserial, tbl text, what text);
-CREATE FUNCTION public.test_audit_row() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
-DECLARE
-    r jsonb := to_jsonb(NEW);
-BEGIN
-    INSERT INTO public.test_audit (tbl, what) VALUES (TG_TABLE_NAME,
-        CASE TG_TABLE_NAME
-            WHEN 'events' THEN (r->>'outcome') || ' ' || coalesce(r->>'email', '-')
-            WHEN 'profiles' THEN coalesce(r->>'email', '-') || ' ' || coalesce(r->>'phone', '-')
-            WHEN 'identifiers' THEN (r->>'kind') || ' ' || (r->>'value')
-            ELSE (r->>'channel') || ' ' || (r->>'value') || ' ' || (r->>'status') END);
-    RETURN NEW;
-END $$;
+TRUNCATE public.test_audit;
 CREATE TRIGGER test_audit AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION public.test_audit_row();
 CREATE TRIGGER test_audit AFTER INSERT ON profiles FOR EACH ROW EXECUTE FUNCTION public.test_audit_row();
 CREATE TRIGGER test_audit AFTER INSERT ON identifiers FOR EACH ROW EXECUTE FUNCTION public.test_audit_row();
@@ -191,7 +179,7 @@ ALTER TABLE identifiers DROP CONSTRAINT test_no_0106;
 SET client_min_messages = warning;  -- the progress NOTICE carries a rate
 SELECT ingest('public.test_staged', 'seq');
 RESET client_min_messages;
-SELECT tbl, what FROM public.test_audit ORDER BY n;
+SELECT tbl, op, what FROM public.test_audit ORDER BY n;
 SELECT pg_temp.who(profile_id, 'hal') AS profile, email, phone, merged_into IS NOT NULL AS merged
   FROM profiles WHERE account_id = 4705 ORDER BY profile_id;
 DROP TRIGGER test_audit ON events;

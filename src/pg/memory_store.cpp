@@ -6,14 +6,10 @@
 #include "pg/row_batch.hpp"
 
 #include <algorithm>
-#include <set>
 
 namespace pm::pg {
 
 namespace {
-
-const char* kind_text(Kind k) { return core::kind_name(k).data(); }
-
 
 // Batch reads. Values and attached identifiers are read from their indexes
 // in C (attached_values.hpp), one probe per key: as joins over unnest'ed
@@ -503,7 +499,7 @@ void MemoryStore::write_changes() {
         }
         const ColumnValue cells[] = {
             int8_cell("account_id", row.account), int8_cell("identifier_id", row.id),
-            text_cell("kind", kind_text(row.kind)), text_cell("value", row.value),
+            text_cell("kind", core::kind_name(row.kind)), text_cell("value", row.value),
             int8_cell("profile_id", row.profile), optional_text_cell("source", row.source),
             int8_cell("event_id", row.event_id), int8_cell("merge_id", row.merge_id),
             datum_cell("attached_at", now_), detach[0], detach[1], detach[2],
