@@ -12,7 +12,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" profile_merge.c
 
 MODULE_big = profile_merge
 CORE_OBJS  = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp)))
-PG_OBJS    = $(patsubst %.cpp,%.o,$(sort $(wildcard src/pg/*.cpp)))
+PG_OBJS    = $(patsubst %.cpp,%.o,$(sort $(wildcard src/pg/*/*.cpp)))
 OBJS       = $(CORE_OBJS) $(PG_OBJS)
 DATA       = $(sort $(wildcard src/sql/profile_merge--*.sql))
 PGFILEDESC = "profile_merge - identity resolution inside PostgreSQL"

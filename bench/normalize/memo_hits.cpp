@@ -1,5 +1,5 @@
 // How often the extension's per-backend phone memo (src/core/memo.hpp, with
-// the capacity that src/pg/normalizer_cache.cpp gives it) answers a stream
+// the capacity that src/pg/resolve/phone_memo.cpp gives it) answers a stream
 // of rows without calling libphonenumber. No libphonenumber call is made
 // here: a miss only counts.
 //

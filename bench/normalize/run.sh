@@ -159,7 +159,7 @@ so_note=""
 # The memo's hit rate on each phone stream, at the capacity the source gives it.
 memo_note="memo hit rate: not measured"
 if [ -x "$OUT/memo_hits" ]; then
-  cap=$(sed -n 's/.*kPhoneMemoCapacity = \([0-9]*\).*/\1/p' src/pg/normalizer_cache.cpp | head -1)
+  cap=$(sed -n 's/.*kPhoneMemoCapacity = \([0-9]*\).*/\1/p' src/pg/resolve/phone_memo.cpp | head -1)
   cap=${cap:-50000}
   hits=$(cd "$OUT" && WARM=phones_warm.tsv ./memo_hits "$cap" phones_distinct.tsv phones_repeat.tsv \
            | sed -n 's/^phones_\([a-z]*\).tsv .*hit_rate=\(.*\)$/\1 \2/p' | paste -sd, | sed 's/,/, /g')

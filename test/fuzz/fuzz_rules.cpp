@@ -8,7 +8,7 @@
 //     merges a flag (build with -DPM_FUZZ_DUPLICATE_KINDS to also draw the
 //     repeated kinds that the table's CHECK constraint lets through; the
 //     policy is then deduplicated, first occurrence kept, as
-//     src/pg/policy.cpp parse_kinds loads it, before decide() sees it);
+//     src/pg/resolve/policy.cpp parse_kinds loads it, before decide() sees it);
 //   - up to 4 active profiles (ids 1..6, created_at 0..3 so that ties happen)
 //     with random identifier columns drawn from 4 values per kind, no value
 //     held by two profiles;
@@ -42,7 +42,7 @@
 //      touched profile is active or merged into an active one, every usable
 //      identifier is held by the subject or reported as a conflict, the hint's
 //      profile is the subject or reported as a conflict.
-//   4. Applied as the Postgres layer applies it (src/pg/resolver.cpp: create
+//   4. Applied as the Postgres layer applies it (src/pg/resolve/resolve_event.cpp: create
 //      with the columns changed_profiles gives kNewProfile, or empty when the
 //      event merges it away, claim attaches with their final owner, merge
 //      moving identifier rows and filling empty columns, then detach by
@@ -168,7 +168,7 @@ Input decode(const std::uint8_t* data, std::size_t size) {
     e.policy.accepts = ordered_kinds(p, kAllKinds, false, kDuplicates);
     e.policy.may_override = ordered_kinds(p, kStored, false, kDuplicates);
     e.policy.merges = p.ConsumeBool();
-    // What the layer passes: src/pg/policy.cpp parse_kinds keeps the first
+    // What the layer passes: src/pg/resolve/policy.cpp parse_kinds keeps the first
     // occurrence of a kind listed twice.
     if (kDuplicates)
         for (std::vector<Kind>* kinds : {&e.policy.identify_by, &e.policy.accepts, &e.policy.may_override})
@@ -613,7 +613,7 @@ Logical replay_detail(const Event& e, const ProfileMap& ps, const Decision& d,
     return s;
 }
 
-// Check 4: the decision applied the way src/pg/resolver.cpp applies it.
+// Check 4: the decision applied the way src/pg/resolve/resolve_event.cpp applies it.
 void apply_like_postgres(const ProfileMap& ps, const Decision& d, const Logical& logical) {
     struct Row {
         Kind kind;

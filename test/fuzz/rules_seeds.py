@@ -176,7 +176,7 @@ REGRESSIONS = {
         # may_override phone: the phone was processed twice, attached and then
         # "overridden" by itself (two identical attaches, the second claim
         # always failing, and a detach of the value just attached). The layer
-        # now loads policies without repeats (src/pg/policy.cpp parse_kinds),
+        # now loads policies without repeats (src/pg/resolve/policy.cpp parse_kinds),
         # and the target deduplicates the same way before decide().
         "duplicate_kinds": seed(([PHONE, PHONE], True, [PHONE], [PHONE]), [], [(PHONE, "usable", 0)]),
     },

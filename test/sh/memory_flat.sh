@@ -26,7 +26,7 @@
 #
 # The stream fills every per-backend cache of the extension past its cap
 # during the warm-up (the first PM_MEMORY_WARMUP events, default 200,000):
-#   * the phone memo (src/pg/normalizer_cache.cpp): two generations of 50,000
+#   * the phone memo (src/pg/resolve/phone_memo.cpp): two generations of 50,000
 #     raw strings each; most events carry a phone number never seen before,
 #     so both generations are full after ~100,000 distinct raw numbers (about
 #     160,000 events) and the memo then rotates (the old generation is
@@ -34,7 +34,7 @@
 #     22 MB of RssAnon when full (measured: 100,000 distinct numbers through
 #     try_normalize_phone in a fresh session, +8 MB at 50,000, +22 MB at
 #     100,000, then flat up to 600,000);
-#   * the policy cache (src/pg/policy.cpp, 10,000 (account, source) pairs)
+#   * the policy cache (src/pg/resolve/policy.cpp, 10,000 (account, source) pairs)
 #     and the blocked-values cache (1,000 accounts): a fifth of the events
 #     come from 3,000 small accounts (~18,000 pairs), so both are cleared and
 #     refilled over and over (a few MB at most);

@@ -1,0 +1,71 @@
+// BEFORE INSERT ON consents: a row an application writes directly (an SMS
+// STOP reply, a double opt-in confirmation). The value is normalized (an
+// invalid one is an error: the caller still holds its data) and the row is
+// tied to the profile holding the value, created by the source's rules when
+// nobody does. Rows the events trigger writes are already resolved.
+#include "pg/store/bulk_flag.hpp"
+#include "pg/entry/event_row.hpp"
+#include "pg/entry/own_table.hpp"
+#include "pg/resolve/policy.hpp"
+#include "pg/resolve/resolve_event.hpp"
+#include "pg/store/table_store.hpp"
+#include "pg/boundary/spi.hpp"
+
+namespace {
+
+using namespace pm;
+using namespace pm::pg;
+using core::Kind;
+
+}  // namespace
+
+PM_FUNCTION(pm_consents_resolve) {
+    TriggerData* trigdata = own_insert_trigger(fcinfo, "consents_resolve", "consents");
+    if (inserting_event_consents() || bulk_ingest_writing()) return PointerGetDatum(trigdata->tg_trigtuple);
+
+    TriggerRow row(trigdata);
+    std::optional<std::int64_t> account = row.int8("account_id");
+    if (!account) throw SqlError(ERRCODE_NOT_NULL_VIOLATION, "consents.account_id must not be null");
+    const std::string channel = row.raw_text("channel").value_or("");
+    const std::string source = row.raw_text("source").value_or("");
+    const std::optional<std::string> raw = row.text("value");
+    if (channel != "sms" && channel != "email")
+        invalid_parameter("unknown consent channel \"" + shorten(channel) + "\"",
+                          "The channel is 'sms' or 'email'.");
+    if (!raw) invalid_parameter("consent value must not be empty");
+    const Kind kind = channel == "sms" ? Kind::Phone : Kind::Email;
+
+    std::optional<std::string> normalized;
+    std::optional<core::ProfileId> profile;
+    {
+        SpiScope spi;
+        const core::Policy* policy = find_policy(*account, source);
+        if (!policy)
+            invalid_parameter("unknown source \"" + shorten(source) + "\"",
+                              "Sources are the rows of profile_merge.sources for account 0 or the row's account.");
+        core::EventIdentifier id =
+            classify_identifier(*account, *policy, kind, *raw, std::nullopt, &normalized);
+        if (id.validity == core::Validity::Invalid)
+            invalid_parameter("invalid " + std::string(channel == "sms" ? "phone number" : "email address") +
+                              " \"" + shorten(*raw) + "\" in consents: " + id.reason);
+
+        EventRequest req;
+        req.account = *account;
+        req.source = source;
+        req.event.policy = *policy;
+        req.event.identifiers.push_back(std::move(id));
+        TableStore store(req.account);
+        Resolution r = resolve_event(req, store);
+        profile = r.profile;
+        if (!profile) {
+            // The source may not create profiles for this kind (or the value
+            // is blocked): the consent still belongs to whoever holds it.
+            auto owners = kind == Kind::Phone ? store.find_owners(std::nullopt, std::nullopt, normalized)
+                                              : store.find_owners(std::nullopt, normalized, std::nullopt);
+            if (!owners.empty()) profile = owners.front().profile;
+        }
+    }
+    row.set_text("value", normalized);
+    row.set_int8("profile_id", profile);
+    return row.apply();
+}

@@ -1,0 +1,76 @@
+// merge_profiles(): the manual merge of DESIGN.md section 5, through the same
+// Store::merge the triggers use.
+#include "pg/resolve/resolve_event.hpp"
+#include "pg/boundary/spi.hpp"
+#include "pg/store/table_store.hpp"
+
+#include <algorithm>
+
+namespace {
+
+using namespace pm;
+using namespace pm::pg;
+using core::Kind;
+using core::ProfileId;
+
+std::int64_t int8_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+    if (PG_ARGISNULL(n)) invalid_parameter(std::string(name) + " must not be null");
+    return PG_GETARG_INT64(n);
+}
+
+ProfileId active_profile(Store& store, std::int64_t account, ProfileId id) {
+    auto survivor = store.resolve(id);
+    if (!survivor)
+        invalid_parameter("profile " + std::to_string(id) + " does not exist in account " +
+                          std::to_string(account));
+    return *survivor;
+}
+
+}  // namespace
+
+PM_FUNCTION(pm_merge_profiles) {
+    const std::int64_t account = int8_arg(fcinfo, 0, "account_id");
+    const ProfileId a = int8_arg(fcinfo, 1, "a"), b = int8_arg(fcinfo, 2, "b");
+    const std::string reason = PG_ARGISNULL(3) ? "manual" : std::string(text_arg(fcinfo, 3));
+    const bool force = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
+
+    std::int64_t merge_id = 0;
+    {
+        SpiScope spi;
+        TableStore store(account);
+        for (int attempt = 0;; ++attempt) {
+            const ProfileId pa = active_profile(store, account, a), pb = active_profile(store, account, b);
+            if (pa == pb)
+                invalid_parameter(a == b ? "cannot merge profile " + std::to_string(a) + " with itself"
+                                         : "profiles " + std::to_string(a) + " and " + std::to_string(b) +
+                                               " are already the same profile (" + std::to_string(pa) + ")");
+            auto locked = store.lock({pa, pb});
+            if (locked.size() != 2 || !locked[0].active || !locked[1].active) {
+                if (attempt < 10) continue;  // merged concurrently: resolve again
+                throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE, "profiles keep changing; retry");
+            }
+            const core::Profile& first = locked[0].profile;
+            const core::Profile& second = locked[1].profile;
+            const bool first_older = std::make_pair(first.created_at, first.id) <
+                                     std::make_pair(second.created_at, second.id);
+            const core::Profile& survivor = first_older ? first : second;
+            const core::Profile& merged = first_older ? second : first;
+
+            std::vector<Kind> clashes;
+            for (Kind k : core::kStoredKinds)
+                if (survivor.value(k) && merged.value(k) && survivor.value(k) != merged.value(k))
+                    clashes.push_back(k);
+            if (!clashes.empty() && !force) {
+                std::string kinds;
+                for (Kind k : clashes) kinds += (kinds.empty() ? "" : ", ") + std::string(core::kind_name(k));
+                throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                               "profiles " + std::to_string(survivor.id) + " and " +
+                                   std::to_string(merged.id) + " are incompatible (different " + kinds + ")",
+                               {}, "Pass force => true to detach the merged profile's clashing identifiers.");
+            }
+            merge_id = store.merge(survivor.id, merged.id, std::nullopt, reason, clashes);
+            break;
+        }
+    }
+    PG_RETURN_INT64(merge_id);
+}

@@ -1,0 +1,34 @@
+#include "pg/entry/own_table.hpp"
+
+#include <cstring>
+
+namespace pm::pg {
+
+namespace {
+
+void require_own_table(TriggerData* trigdata, const char* table) {
+    const Oid relid = RelationGetRelid(trigdata->tg_relation);
+    const bool ours = pg_call([&] {
+        Oid ns = get_namespace_oid("profile_merge", true);
+        return ns != InvalidOid && get_rel_namespace(relid) == ns &&
+               get_relname_relid(table, ns) == relid;
+    });
+    if (!ours)
+        throw SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                       std::string("this trigger function only runs on profile_merge.") + table);
+}
+
+}  // namespace
+
+TriggerData* own_insert_trigger(FunctionCallInfo fcinfo, const char* function, const char* table) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        invalid_parameter(std::string(function) + "() must be called as a trigger");
+    auto* trigdata = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+        !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+        invalid_parameter(std::string(function) + "() must be a BEFORE INSERT FOR EACH ROW trigger");
+    require_own_table(trigdata, table);
+    return trigdata;
+}
+
+}  // namespace pm::pg

@@ -1,0 +1,98 @@
+#include "pg/resolve/event_request.hpp"
+
+#include "pg/resolve/detail_jsonb.hpp"
+#include "pg/entry/event_row.hpp"
+#include "pg/resolve/policy.hpp"
+
+#include "core/detail_fields.hpp"
+
+namespace pm::pg {
+
+namespace {
+
+using core::Kind;
+
+// A properties value the rules can merge: a non-empty object. Anything else
+// is said in detail and left out.
+Datum usable_properties(Datum d, std::vector<core::DetailEntry>* notes) {
+    if (!d) return 0;
+    struct Shape {
+        bool object;
+        uint32 count;
+    };
+    Shape shape = pg_call([&] {
+        Jsonb* jb = DatumGetJsonbP(d);
+        return Shape{JB_ROOT_IS_OBJECT(jb) && !JB_ROOT_IS_SCALAR(jb), JB_ROOT_COUNT(jb)};
+    });
+    if (!shape.object) {
+        notes->push_back({core::Action::Ignored, "properties", std::nullopt, std::nullopt,
+                          "properties must be a JSON object", std::nullopt, -1});
+        return 0;
+    }
+    return shape.count ? d : 0;
+}
+
+std::optional<std::string> present(const std::optional<std::string>& s) {
+    return s ? trimmed_or_absent(*s) : std::nullopt;
+}
+
+}  // namespace
+
+PreparedEvent prepare_event(const RawEvent& raw) {
+    if (!raw.account) throw SqlError(ERRCODE_NOT_NULL_VIOLATION, "events.account_id must not be null");
+    if (!raw.source) throw SqlError(ERRCODE_NOT_NULL_VIOLATION, "events.source must not be null");
+    const core::Policy* policy = find_policy(*raw.account, *raw.source);
+    if (!policy)
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown source \"" + shorten(*raw.source) + "\"",
+                       "Sources are the rows of profile_merge.sources for account 0 or the event's account.");
+
+    PreparedEvent p;
+    EventRequest& req = p.request;
+    req.account = *raw.account;
+    req.source = *raw.source;
+    req.event.policy = *policy;
+    req.event_id = raw.event_id;
+    req.occurred_at = raw.occurred_at;
+
+    const std::optional<std::string> region = present(raw.phone_region);
+    std::optional<std::string> unused;
+    struct Field {
+        Kind kind;
+        const std::optional<std::string>& value;
+        std::optional<std::string>* normalized;
+    };
+    const Field fields[] = {{Kind::ExternalId, raw.external_id, &unused},
+                            {Kind::Email, raw.email, &p.email_normalized},
+                            {Kind::Phone, raw.phone, &p.phone_e164}};
+    for (const Field& f : fields)
+        if (auto value = present(f.value))
+            req.event.identifiers.push_back(
+                classify_identifier(*raw.account, *policy, f.kind, *value, region, f.normalized));
+
+    if (raw.profile_hint) {
+        req.event.hint_given = true;
+        req.event.hint_raw = *raw.profile_hint;
+    }
+    req.event.sms_consent = raw.sms_consent;
+    req.event.email_consent = raw.email_consent;
+    req.properties = usable_properties(raw.properties, &p.notes);
+    req.event.has_properties = req.properties != 0;
+    return p;
+}
+
+Datum event_detail(const Resolution& resolution, const PreparedEvent& prepared, MemoryContext scratch) {
+    std::vector<core::DetailEntry> detail = resolution.detail;
+    detail.insert(detail.end(), prepared.notes.begin(), prepared.notes.end());
+    const std::vector<core::DetailObject> objects = core::detail_fields(detail, resolution.merge_ids);
+    return pg_call([&] {
+        if (scratch == NULL) return detail_jsonb(objects);
+        MemoryContext caller = MemoryContextSwitchTo(scratch);
+        Datum built = detail_jsonb(objects);
+        MemoryContextSwitchTo(caller);
+        Datum kept = PointerGetDatum(DatumGetJsonbPCopy(built));
+        MemoryContextReset(scratch);
+        return kept;
+    });
+}
+
+}  // namespace pm::pg

@@ -1,0 +1,229 @@
+#include "pg/resolve/resolve_event.hpp"
+
+#include "pg/resolve/phone_memo.hpp"
+#include "pg/resolve/policy.hpp"
+#include "pg/resolve/settings.hpp"
+#include "pg/boundary/subtransaction.hpp"
+
+#include "core/email.hpp"
+#include "core/external_id.hpp"
+#include "core/phone.hpp"
+
+#include <algorithm>
+#include <map>
+
+extern "C" {
+#include "storage/proc.h"
+}
+
+namespace pm::pg {
+
+namespace {
+
+using core::Kind;
+using core::ProfileId;
+
+int event_consent_depth = 0;
+
+class ConsentNesting {
+public:
+    ConsentNesting() { ++event_consent_depth; }
+    ~ConsentNesting() { --event_consent_depth; }
+};
+
+// Concurrent sessions can change an owner between our read and our lock;
+// each retry re-reads under the locks already held, so a handful suffice.
+constexpr int kMaxAttempts = 50;
+
+std::optional<std::string> value_of(const core::Event& e, Kind k) {
+    for (const auto& id : e.identifiers)
+        if (id.kind == k && id.validity == core::Validity::Usable) return id.value;
+    return std::nullopt;
+}
+
+// The owners the event's values had when read, written into the event.
+// Returns the profiles to lock.
+std::vector<ProfileId> read_owners(Store& store, core::Event& event) {
+    std::vector<Owner> owners = store.find_owners(value_of(event, Kind::ExternalId),
+                                                  value_of(event, Kind::Email),
+                                                  value_of(event, Kind::Phone));
+    std::vector<ProfileId> ids;
+    for (auto& id : event.identifiers) {
+        id.owner.reset();
+        for (const Owner& o : owners)
+            if (o.kind == id.kind && o.value == id.value && id.validity == core::Validity::Usable) {
+                id.owner = o.profile;
+                ids.push_back(o.profile);
+            }
+    }
+    return ids;
+}
+
+// True when every owner read before locking still holds its value and is
+// active, and the hint's survivor is still active.
+bool still_current(const core::Event& event, const core::ProfileMap& profiles) {
+    for (const auto& id : event.identifiers) {
+        if (!id.owner) continue;
+        auto it = profiles.find(*id.owner);
+        if (it == profiles.end() || it->second.value(id.kind) != id.value) return false;
+    }
+    return !event.hint_profile || profiles.count(*event.hint_profile);
+}
+
+}  // namespace
+
+bool inserting_event_consents() { return event_consent_depth > 0; }
+
+core::EventIdentifier classify_identifier(std::int64_t account, const core::Policy& policy,
+                                          Kind kind, const std::string& raw,
+                                          const std::optional<std::string>& region,
+                                          std::optional<std::string>* normalized) {
+    core::EventIdentifier id;
+    id.kind = kind;
+    id.raw = raw;
+    core::Normalized n;
+    switch (kind) {
+        case Kind::Email: n = core::normalize_email(raw); break;
+        case Kind::Phone: {
+            std::optional<std::string> r = region ? core::canonical_region(*region)
+                                                  : std::optional<std::string>(default_region());
+            n = r ? cached_normalize_phone(raw, *r, phone_accept())
+                  : core::Normalized::failure("unknown region \"" + shorten(*region) + "\"");
+            break;
+        }
+        default: n = core::normalize_external_id(raw); break;
+    }
+    if (!n.ok()) {
+        id.validity = core::Validity::Invalid;
+        id.reason = n.error;
+        id.raw = truncated(raw, 256);
+        return id;
+    }
+    *normalized = n.value;
+    id.value = std::move(n.value);
+    if (policy.accepts_kind(kind) && is_blocked(account, kind, id.value))
+        id.validity = core::Validity::Blocked;
+    return id;
+}
+
+namespace {
+
+// One attempt: read, lock, decide, apply. Nothing when something moved under
+// it (an owner changed before the lock, or a new value was claimed by a
+// concurrent transaction); with `undo`, what it wrote is removed first
+// (without a subtransaction to roll back).
+std::optional<Resolution> attempt(EventRequest& req, Store& store, bool undo) {
+    core::Event& event = req.event;
+    // Read, then lock in id order, then check nothing moved meanwhile.
+    std::vector<ProfileId> to_lock = read_owners(store, event);
+    event.hint_profile.reset();
+    if (event.hint_given && event.policy.accepts_kind(Kind::Profile)) {
+        event.hint_profile = store.resolve(event.hint_raw);
+        if (event.hint_profile) to_lock.push_back(*event.hint_profile);
+    }
+    core::ProfileMap profiles;
+    for (LockedProfile& lp : store.lock(to_lock))
+        if (lp.active) profiles[lp.profile.id] = std::move(lp.profile);
+    if (!still_current(event, profiles)) return std::nullopt;
+
+    core::Decision d = core::decide(event, profiles);
+
+    // Claim new values first, in (kind, value) order: the only step that
+    // can find a concurrent transaction in the way.
+    ProfileId created = core::kNewProfile;
+    auto real = [&](ProfileId id) { return id == core::kNewProfile ? created : id; };
+    if (d.create_profile) {
+        auto it = std::find_if(d.changed_profiles.begin(), d.changed_profiles.end(),
+                               [](const core::Profile& p) { return p.id == core::kNewProfile; });
+        // Not among the changed profiles: merged away by this event.
+        const core::Profile empty;
+        const bool survives = it != d.changed_profiles.end();
+        created = store.create_profile(survives ? *it : empty,
+                                       survives && d.apply_properties ? req.properties : 0);
+    }
+    std::vector<core::Attach> claims = d.attaches;
+    for (core::Attach& a : claims) a.profile = real(a.profile);
+    const std::vector<std::int64_t> claimed = store.claim_all(claims, req.source, req.event_id);
+    if (claimed.size() < claims.size()) {
+        if (undo) {
+            store.unclaim(claimed);
+            if (d.create_profile) store.delete_profile(created);
+        }
+        return std::nullopt;
+    }
+
+    // Merges before overrides: a value replaced in this event may have
+    // come with a merged profile, and is detached wherever it now is.
+    Resolution r;
+    for (const core::Merge& m : d.merges)
+        r.merge_ids.push_back(store.merge(real(m.survivor), real(m.merged), req.event_id,
+                                          "event from source " + req.source));
+    for (const core::Detach& x : d.detaches)
+        store.detach(x.kind, x.value, "overridden", req.event_id);
+    r.outcome = d.outcome;
+    if (d.subject && *d.subject != core::kNewProfile) {
+        const Datum properties = d.apply_properties ? req.properties : 0;
+        auto changed = std::find_if(d.changed_profiles.begin(), d.changed_profiles.end(),
+                                    [&](const core::Profile& p) { return p.id == *d.subject; });
+        if (changed != d.changed_profiles.end() || properties) {
+            const core::Profile& columns =
+                changed != d.changed_profiles.end() ? *changed : profiles.at(*d.subject);
+            if (store.update_profile(columns, properties) && r.outcome == core::Outcome::Matched)
+                r.outcome = core::Outcome::Updated;
+        }
+    }
+    {
+        ConsentNesting nesting;
+        for (const core::ConsentRecord& c : d.consents)
+            store.record_consent(c.kind, c.value, c.subscribed, req.source, "event",
+                                 req.occurred_at, req.event_id,
+                                 c.profile ? std::optional<ProfileId>(real(*c.profile)) : std::nullopt);
+    }
+    if (d.subject) r.profile = real(*d.subject);
+    r.detail = std::move(d.detail);
+    for (core::DetailEntry& e : r.detail)
+        if (e.other_profile) e.other_profile = real(*e.other_profile);
+    return r;
+}
+
+// The first events of a transaction run each attempt in a subtransaction, so
+// that a failed attempt lets go of its row locks and claims before the retry
+// takes them again in order: a transaction of a few events never deadlocks.
+// Later events of a big transaction (a COPY of a million rows) do without:
+// a subtransaction per row would cost an XID each and overflow the
+// subtransaction cache of every snapshot; two such loads over the same
+// identifiers may deadlock, and one rolls back with 40P01 (DESIGN.md 6).
+constexpr int kIsolatedEventsPerTransaction = 32;
+
+bool isolate_attempts() {
+    static LocalTransactionId counted_transaction = InvalidLocalTransactionId;
+    static int events = 0;
+    if (MyProc->lxid != counted_transaction) {
+        counted_transaction = MyProc->lxid;
+        events = 0;
+    }
+    return ++events <= kIsolatedEventsPerTransaction;
+}
+
+}  // namespace
+
+Resolution resolve_event(EventRequest& req, Store& store) {
+    const bool isolated = store.concurrent() && isolate_attempts();
+    for (int n = 0; n < kMaxAttempts; ++n) {
+        if (!isolated) {
+            if (auto r = attempt(req, store, true)) return std::move(*r);
+            continue;
+        }
+        Subtransaction sub;
+        if (auto r = attempt(req, store, false)) {
+            sub.release();
+            return std::move(*r);
+        }
+        sub.rollback();
+    }
+    throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE,
+                   "could not resolve the event: its profiles kept changing under concurrent updates",
+                   {}, "Retry the transaction.");
+}
+
+}  // namespace pm::pg

@@ -1,0 +1,68 @@
+// For code that reads the extension's own relations without SQL
+// (attached_values.cpp, profile_lock.cpp). Relations and columns are found
+// by name: a syscache hit each time, so it stays right across DROP and
+// CREATE EXTENSION (new OIDs).
+#pragma once
+
+#include "pg/boundary/postgres.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/xact.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+namespace pm::pg {
+
+// Everything below is Postgres C only: call inside pg_call.
+
+// InvalidOid when the relation does not exist (an index of a later version).
+inline Oid extension_relid_if_exists(const char* name) {
+    return get_relname_relid(name, get_namespace_oid("profile_merge", false));
+}
+
+// ERROR when the relation is missing.
+inline Oid extension_relid(const char* name) {
+    Oid relid = extension_relid_if_exists(name);
+    if (!OidIsValid(relid)) elog(ERROR, "profile_merge: relation profile_merge.%s is missing", name);
+    return relid;
+}
+
+// ERROR when the column is missing.
+inline AttrNumber extension_column(Oid relid, const char* name) {
+    AttrNumber att = get_attnum(relid, name);
+    if (att == InvalidAttrNumber)
+        elog(ERROR, "profile_merge: column %s of profile_merge.%s is missing", name, get_rel_name(relid));
+    return att;
+}
+
+// The snapshot an SPI statement that may write would see, pushed as the
+// active one (PopActiveSnapshot() when done): earlier writes of this
+// command become visible first.
+inline void push_statement_snapshot() {
+    CommandCounterIncrement();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    UpdateActiveSnapshotCommandId();
+}
+
+// The row of `heap` whose key in `index` (an index on two bigint columns,
+// (account_id, <id>): a primary key) is (account, id), as `snapshot` sees
+// it, into `slot`; false when there is none. Its TID is slot->tts_tid.
+inline bool fetch_by_account_key(Relation heap, Relation index, Snapshot snapshot, int64 account,
+                                 int64 id, TupleTableSlot* slot) {
+    IndexScanDesc scan = index_beginscan(heap, index, snapshot, 2, 0);
+    ScanKeyData keys[2];
+    ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+                           index->rd_indcollation[0], F_INT8EQ, Int64GetDatum(account));
+    ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+                           index->rd_indcollation[1], F_INT8EQ, Int64GetDatum(id));
+    index_rescan(scan, keys, 2, NULL, 0);
+    bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+    index_endscan(scan);
+    return found;
+}
+
+}  // namespace pm::pg

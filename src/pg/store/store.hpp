@@ -1,0 +1,104 @@
+// What the rules read and write for one account: the Store interface.
+// TableStore (table_store.hpp) is the triggers' and works on the tables;
+// MemoryStore (memory_store.hpp) is the bulk path's.
+//
+// Locking convention (DESIGN.md section 6): a profile's identifier rows are
+// only changed by a transaction holding that profile's row lock, and profile
+// rows are locked in id order. New values are claimed through the unique
+// index on attached identifiers.
+#pragma once
+
+#include "core/rules.hpp"
+#include "pg/boundary/spi.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pm::pg {
+
+using core::Kind;
+using core::ProfileId;
+
+struct Owner {
+    Kind kind;
+    std::string value;
+    ProfileId profile;
+};
+
+struct LockedProfile {
+    core::Profile profile;
+    bool active = false;
+};
+
+// What the rules need to read and write. TableStore works on the tables
+// (the triggers); MemoryStore works on an in-memory copy
+// and writes in bulk at the end (profile_merge.ingest). resolve_event runs
+// the same code against either, so both give the same results.
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // True when other transactions may change the rows meanwhile (attempts
+    // can fail and be retried).
+    virtual bool concurrent() const = 0;
+
+    // Active owners of the given values (absent values are skipped).
+    virtual std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
+                                           const std::optional<std::string>& email,
+                                           const std::optional<std::string>& phone) = 0;
+
+    // The active survivor `id` leads to through merged_into, or nothing when
+    // no profile of this account has that id.
+    virtual std::optional<ProfileId> resolve(ProfileId id) = 0;
+
+    // Locks the rows FOR UPDATE in id order and returns them (a profile of
+    // another account or a missing one is simply absent).
+    virtual std::vector<LockedProfile> lock(std::vector<ProfileId> ids) = 0;
+
+    // Inserts a profile holding `columns`, with `properties` (jsonb datum or
+    // 0 for '{}'); returns its id.
+    virtual ProfileId create_profile(const core::Profile& columns, Datum properties) = 0;
+    virtual void delete_profile(ProfileId id) = 0;
+
+    // Claims an attached (kind, value) for `profile`. Nothing when another
+    // transaction holds it (after waiting for it to finish).
+    virtual std::optional<std::int64_t> claim(Kind kind, const std::string& value, ProfileId profile,
+                                              const std::string& source,
+                                              std::optional<std::int64_t> event_id) = 0;
+    virtual void unclaim(const std::vector<std::int64_t>& identifier_ids) = 0;
+
+    // Claims the values in the order given ((kind, value) order, DESIGN.md
+    // 6) for their profiles (real ids) and returns the ids of the rows
+    // claimed: all of them, or fewer when a claim was lost. This one stops
+    // at the first lost claim; TableStore sends several in one statement.
+    virtual std::vector<std::int64_t> claim_all(const std::vector<core::Attach>& claims,
+                                                const std::string& source,
+                                                std::optional<std::int64_t> event_id);
+
+    // Detaches the attached (kind, value), whoever holds it (the caller
+    // holds that profile's lock).
+    virtual void detach(Kind kind, const std::string& value, const char* reason,
+                        std::optional<std::int64_t> event_id) = 0;
+
+    // Makes `merged` a tombstone of `survivor`: moves its identifiers (in
+    // identifier id order), combines properties (survivor's keys win), fills
+    // the survivor's empty identifier columns, and logs a merges row. Returns
+    // the merge_id. `forced` kinds (a forced manual merge) are detached from
+    // the merged profile first instead of moving; unmerge gives them back.
+    virtual std::int64_t merge(ProfileId survivor, ProfileId merged,
+                               std::optional<std::int64_t> event_id, const std::string& reason,
+                               const std::vector<Kind>& forced = {}) = 0;
+
+    // Writes identifier columns and merges `properties` (jsonb or 0) into
+    // the profile; true when the row changed.
+    virtual bool update_profile(const core::Profile& columns, Datum properties) = 0;
+
+    virtual void record_consent(Kind kind, const std::string& value, bool subscribed,
+                                const std::string& source, const char* method, Datum recorded_at,
+                                std::optional<std::int64_t> event_id,
+                                std::optional<ProfileId> profile) = 0;
+};
+
+}  // namespace pm::pg

@@ -1,0 +1,387 @@
+#include "pg/store/table_store.hpp"
+
+#include "pg/boundary/arrays.hpp"
+#include "pg/rows/attached_values.hpp"
+#include "pg/rows/cells.hpp"
+#include "pg/boundary/datum.hpp"
+#include "pg/rows/direct_insert.hpp"
+#include "pg/rows/direct_update.hpp"
+#include "pg/rows/profile_lock.hpp"
+
+#include <algorithm>
+
+namespace pm::pg {
+
+namespace {
+
+Datum properties_or_empty(Datum properties) {
+    static Datum empty = 0;
+    if (properties) return properties;
+    if (!empty)
+        empty = pg_call([] {
+            MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+            Datum d = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+            MemoryContextSwitchTo(old);
+            return d;
+        });
+    return empty;
+}
+
+// Rows of one table, each `ncolumns` cells in table order, whose identity
+// column (cell `identity`, given as NULL) is drawn from `sequence`.
+struct IdentityRows {
+    const char* table;
+    const char* sequence;
+    int ncolumns;
+    int identity;
+    std::vector<ColumnValue> cells;
+};
+
+// Inserts the rows (skipping those whose key `arbiter` already holds, when
+// given) and returns, per row, its identity, or nothing when it was skipped.
+std::vector<std::optional<std::int64_t>> insert_rows(IdentityRows& rows, const char* arbiter = NULL) {
+    const size_t n = rows.cells.size() / rows.ncolumns;
+    std::vector<std::int64_t> ids(n);
+    std::vector<char> inserted(n);
+    const char* returning = rows.cells[rows.identity].name;
+    pg_call([&] {
+        WriteTarget* t = open_write_target(rows.table, arbiter);
+        leave_out_engine_triggers(t, NULL);  // the consents trigger would let the rows through
+        for (size_t i = 0; i < n; ++i)
+            inserted[i] = insert_with_identity(t, &rows.cells[i * rows.ncolumns], rows.ncolumns,
+                                               rows.identity, rows.sequence, returning, &ids[i]);
+        close_write_target(t);
+    });
+    std::vector<std::optional<std::int64_t>> out(n);
+    for (size_t i = 0; i < n; ++i)
+        if (inserted[i]) out[i] = ids[i];
+    return out;
+}
+
+// The identity of a row that must have gone in: only a BEFORE trigger an
+// admin added can have skipped it, and the rows would then disagree.
+std::int64_t required(const std::optional<std::int64_t>& id, const char* table) {
+    if (!id)
+        throw SqlError(ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+                       std::string("a BEFORE INSERT trigger on profile_merge.") + table +
+                           " skipped a row the extension must write");
+    return *id;
+}
+
+// An identifier row attached now: the cells of IdentityRows for identifiers.
+constexpr int kIdentifierColumns = 12;
+
+void add_identifier_row(IdentityRows& rows, std::int64_t account, ColumnValue kind,
+                        ColumnValue value, std::int64_t profile, ColumnValue source,
+                        std::optional<std::int64_t> event_id, std::optional<std::int64_t> merge_id) {
+    const ColumnValue cells[kIdentifierColumns] = {
+        int8_cell("account_id", account),
+        {"identifier_id", 0, true},  // the identity, drawn when inserted
+        kind, value,
+        int8_cell("profile_id", profile),
+        source,
+        int8_cell("event_id", event_id),
+        int8_cell("merge_id", merge_id),
+        {"attached_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        {"detached_at", 0, true},
+        {"detach_reason", 0, true},
+        {"detached_by_event", 0, true},
+    };
+    rows.cells.insert(rows.cells.end(), std::begin(cells), std::end(cells));
+}
+
+IdentityRows identifier_rows() {
+    return {"identifiers", "identifiers_identifier_id_seq", kIdentifierColumns, 1, {}};
+}
+
+// One row whose cells are all the columns given.
+IdentityRows identity_row(const char* table, const char* sequence, int identity,
+                          std::vector<ColumnValue> cells) {
+    const int ncolumns = static_cast<int>(cells.size());
+    return {table, sequence, ncolumns, identity, std::move(cells)};
+}
+
+Plan merged_into_plan(
+    "SELECT merged_into FROM profiles WHERE account_id = $1 AND profile_id = $2",
+    {"bigint", "bigint"});
+
+Plan delete_profile_plan("DELETE FROM profiles WHERE account_id = $1 AND profile_id = $2",
+                         {"bigint", "bigint"});
+
+Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_id = ANY ($2)",
+                  {"bigint", "bigint[]"});
+
+// One row: the merge's id and both profiles as they were (for unmerge).
+Plan merge_snapshot_plan(
+    "SELECT nextval('profile_merge.merges_merge_id_seq'), s.before, m.before,"
+    "       m.external_id, m.email, m.phone, m.properties"
+    "  FROM (SELECT jsonb_build_object('external_id', external_id, 'email', email, 'phone', phone,"
+    "                                  'properties', properties, 'updated_at', updated_at) AS before"
+    "          FROM profiles WHERE account_id = $1 AND profile_id = $2) s,"
+    "       (SELECT jsonb_build_object('external_id', external_id, 'email', email, 'phone', phone,"
+    "                                  'properties', properties, 'updated_at', updated_at) AS before,"
+    "               external_id, email, phone, properties"
+    "          FROM profiles WHERE account_id = $1 AND profile_id = $3) m",
+    {"bigint", "bigint", "bigint"});
+
+
+
+
+
+}  // namespace
+
+std::vector<Owner> TableStore::find_owners(const std::optional<std::string>& external_id,
+                                      const std::optional<std::string>& email,
+                                      const std::optional<std::string>& phone) {
+    const std::array<AttachedProbe, 3> probes = {AttachedProbe{Kind::ExternalId, &external_id},
+                                                 AttachedProbe{Kind::Email, &email},
+                                                 AttachedProbe{Kind::Phone, &phone}};
+    const auto holders = attached_owners(account_, probes);
+    std::vector<Owner> owners;
+    for (size_t i = 0; i < probes.size(); ++i)
+        if (holders[i]) owners.push_back({probes[i].kind, **probes[i].value, *holders[i]});
+    return owners;
+}
+
+std::optional<ProfileId> TableStore::resolve(ProfileId id) {
+    // Chains are short (each merge adds one link); the bound only guards
+    // against a corrupted cycle.
+    for (int hops = 0; hops < 10000; ++hops) {
+        Rows rows = merged_into_plan.run({Param::int8(account_), Param::int8(id)});
+        if (rows.empty()) return std::nullopt;
+        if (rows.is_null(0, 0)) return id;
+        id = rows.int8(0, 0);
+    }
+    throw SqlError(ERRCODE_DATA_CORRUPTED, "merged_into chain of profile " + std::to_string(id) +
+                                               " does not end");
+}
+
+std::vector<LockedProfile> TableStore::lock(std::vector<ProfileId> ids) {
+    std::vector<LockedProfile> out;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (ProfileId id : ids) {  // in id order: the lock order of DESIGN.md 6
+        std::optional<LockedProfileRow> row = lock_profile_row(account_, id);
+        if (!row) continue;
+        LockedProfile lp;
+        lp.profile.id = row->id;
+        lp.profile.external_id = std::move(row->external_id);
+        lp.profile.email = std::move(row->email);
+        lp.profile.phone = std::move(row->phone);
+        lp.active = row->active;
+        lp.profile.created_at = row->created_at_us;
+        out.push_back(std::move(lp));
+    }
+    return out;
+}
+
+// The rows of every event go in without SQL (direct_insert.hpp).
+ProfileId TableStore::create_profile(const core::Profile& c, Datum properties) {
+    IdentityRows row = identity_row("profiles", "profiles_profile_id_seq", 1, {
+        int8_cell("account_id", account_),
+        {"profile_id", 0, true},
+        optional_text_cell("external_id", c.external_id),
+        optional_text_cell("email", c.email),
+        optional_text_cell("phone", c.phone),
+        {"properties", properties_or_empty(properties), false},
+        {"created_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        {"updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        {"merged_into", 0, true},
+    });
+    return required(insert_rows(row).front(), "profiles");
+}
+
+void TableStore::delete_profile(ProfileId id) {
+    delete_profile_plan.run({Param::int8(account_), Param::int8(id)});
+}
+
+std::optional<std::int64_t> TableStore::claim(Kind kind, const std::string& value, ProfileId profile,
+                                            const std::string& source,
+                                            std::optional<std::int64_t> event_id) {
+    const std::vector<std::int64_t> claimed =
+        claim_all({core::Attach{kind, value, profile}}, source, event_id);
+    if (claimed.empty()) return std::nullopt;
+    return claimed.front();
+}
+
+std::vector<std::int64_t> Store::claim_all(const std::vector<core::Attach>& claims,
+                                           const std::string& source,
+                                           std::optional<std::int64_t> event_id) {
+    std::vector<std::int64_t> claimed;
+    for (const core::Attach& a : claims) {
+        auto row = claim(a.kind, a.value, a.profile, source, event_id);
+        if (!row) break;
+        claimed.push_back(*row);
+    }
+    return claimed;
+}
+
+// A claim is an insert into identifiers that yields to a row already
+// attached with the same value (the unique index identifiers_attached_value,
+// as ON CONFLICT DO NOTHING). A lost claim does not stop the others: the
+// later values are still claimed (in order, so no new wait can close a
+// cycle) and the caller undoes or rolls back all of them.
+std::vector<std::int64_t> TableStore::claim_all(const std::vector<core::Attach>& claims,
+                                              const std::string& source,
+                                              std::optional<std::int64_t> event_id) {
+    if (claims.empty()) return {};
+    IdentityRows rows = identifier_rows();
+    for (const core::Attach& a : claims)
+        add_identifier_row(rows, account_, text_cell("kind", core::kind_name(a.kind)),
+                           text_cell("value", a.value), a.profile, text_cell("source", source),
+                           event_id, std::nullopt);
+    std::vector<std::int64_t> claimed;
+    for (const auto& id : insert_rows(rows, "identifiers_attached_value"))
+        if (id) claimed.push_back(*id);
+    return claimed;
+}
+
+void TableStore::unclaim(const std::vector<std::int64_t>& ids) {
+    if (ids.empty()) return;
+    unclaim_plan.run({Param::int8(account_), Param::datum(int8_array(ids))});
+}
+
+// Detaches go by primary key (direct_update.hpp): the rows are found
+// attached in the indexes first (attached_values.hpp), under the lock of
+// the profile that holds them, so nothing else can detach them meanwhile.
+void TableStore::detach(Kind kind, const std::string& value, const char* reason,
+                      std::optional<std::int64_t> event_id) {
+    if (auto id = attached_identifier(account_, kind, value))
+        pg_call([&] {
+            WriteTarget* t = open_write_target("identifiers", NULL);
+            DetachedRow row;
+            detach_identifier_row(t, account_, *id, reason, event_id ? &*event_id : NULL, &row);
+            close_write_target(t);
+        });
+}
+
+namespace {
+
+// The identifier rows a merge moves: detached from the merged profile
+// (reason 'forced' or 'merged'), in the order given; each as it was, or
+// nothing when it was gone.
+struct MoveOut {
+    std::int64_t id;
+    const char* reason;
+};
+
+std::vector<std::optional<DetachedRow>> detach_for_merge(std::int64_t account,
+                                                         const std::vector<MoveOut>& rows,
+                                                         std::optional<std::int64_t> event_id) {
+    std::vector<DetachedRow> out(rows.size());
+    std::vector<char> found(rows.size());
+    pg_call([&] {
+        WriteTarget* t = open_write_target("identifiers", NULL);
+        for (size_t i = 0; i < rows.size(); ++i)
+            found[i] = detach_identifier_row(t, account, rows[i].id, rows[i].reason,
+                                             event_id ? &*event_id : NULL, &out[i]);
+        close_write_target(t);
+    });
+    std::vector<std::optional<DetachedRow>> detached(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i)
+        if (found[i]) detached[i] = out[i];
+    return detached;
+}
+
+}  // namespace
+
+std::int64_t TableStore::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
+                             const std::string& reason, const std::vector<Kind>& forced) {
+    Rows snap = merge_snapshot_plan.run(
+        {Param::int8(account_), Param::int8(survivor), Param::int8(merged)});
+    if (snap.size() != 1) throw SqlError(ERRCODE_INTERNAL_ERROR, "profiles to merge not found");
+    const std::int64_t merge_id = snap.int8(0, 0);
+    const Datum survivor_before = snap.datum(0, 1), merged_before = snap.datum(0, 2);
+    const auto m_external_id = snap.text(0, 3), m_email = snap.text(0, 4), m_phone = snap.text(0, 5);
+    const Datum m_properties = snap.datum(0, 6);
+
+    // Forced away: detached, listed as moved (unmerge restores them), and
+    // not copied to the survivor nor filled into its columns. The rest
+    // moves: detached here, copied to the survivor, in identifier id order
+    // so that ids are the same as the bulk path's.
+    std::vector<MoveOut> out;
+    std::optional<std::string> m_value[3] = {m_external_id, m_email, m_phone};
+    for (Kind k : forced) {
+        const size_t slot = k == Kind::ExternalId ? 0 : k == Kind::Email ? 1 : 2;
+        if (!m_value[slot]) continue;
+        if (auto id = attached_identifier(account_, k, *m_value[slot])) out.push_back({*id, "forced"});
+        m_value[slot].reset();
+    }
+    const size_t nforced = out.size();
+    for (std::int64_t id : attached_identifiers_of(account_, merged))
+        if (std::none_of(out.begin(), out.begin() + nforced, [&](const MoveOut& m) { return m.id == id; }))
+            out.push_back({id, "merged"});
+    const std::vector<std::optional<DetachedRow>> detached = detach_for_merge(account_, out, event_id);
+
+    // The copies go in after the detaches, as a separate statement would
+    // (hence the new command id first).
+    std::vector<std::int64_t> moved;
+    IdentityRows copies = identifier_rows();
+    for (size_t i = 0; i < detached.size(); ++i) {
+        if (!detached[i]) continue;
+        const DetachedRow& d = *detached[i];
+        moved.push_back(d.identifier_id);
+        if (i < nforced) continue;
+        add_identifier_row(copies, account_, text_cell("kind", d.kind), text_cell("value", d.value),
+                           survivor, {"source", d.source ? text_datum(d.source) : (Datum) 0, d.source == nullptr},
+                           d.has_event_id ? std::optional<std::int64_t>(d.event_id) : std::nullopt,
+                           merge_id);
+    }
+    std::vector<std::int64_t> added;
+    if (!copies.cells.empty()) {
+        pg_call([] { CommandCounterIncrement(); });
+        for (const auto& id : insert_rows(copies)) added.push_back(required(id, "identifiers"));
+    }
+
+    const ColumnValue fill[3] = {optional_text_cell("external_id", m_value[0]),
+                                 optional_text_cell("email", m_value[1]),
+                                 optional_text_cell("phone", m_value[2])};
+    const ColumnValue log[] = {
+        int8_cell("merge_id", merge_id),
+        int8_cell("account_id", account_),
+        int8_cell("survivor_id", survivor),
+        int8_cell("merged_id", merged),
+        int8_cell("event_id", event_id),
+        text_cell("reason", reason),
+        {"merged_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        {"unmerged_at", 0, true},
+        {"survivor_before", survivor_before, false},
+        {"merged_before", merged_before, false},
+        {"moved_identifiers", int8_array(moved), false},
+        {"added_identifiers", int8_array(added), false},
+    };
+    pg_call([&] {
+        tombstone_profile_row(account_, merged, survivor);
+        absorb_profile_row(account_, survivor, fill, m_properties);
+        insert_row("merges", log, static_cast<int>(std::size(log)), NULL);
+    });
+    return merge_id;
+}
+
+bool TableStore::update_profile(const core::Profile& c, Datum properties) {
+    const ProfileChange change = {optional_text_cell("external_id", c.external_id),
+                                  optional_text_cell("email", c.email),
+                                  optional_text_cell("phone", c.phone), properties};
+    return pg_call([&] { return update_profile_row(account_, c.id, change); });
+}
+
+void TableStore::record_consent(Kind kind, const std::string& value, bool subscribed,
+                              const std::string& source, const char* method, Datum recorded_at,
+                              std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
+    IdentityRows row = identity_row("consents", "consents_consent_id_seq", 0, {
+        {"consent_id", 0, true},
+        int8_cell("account_id", account_),
+        text_cell("channel", kind == Kind::Phone ? "sms" : "email"),
+        text_cell("value", value),
+        text_cell("status", subscribed ? "subscribed" : "unsubscribed"),
+        text_cell("source", source),
+        {"method", method ? text_datum(method) : (Datum) 0, method == nullptr},
+        {"recorded_at",
+         recorded_at ? recorded_at : TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
+        int8_cell("event_id", event_id),
+        int8_cell("profile_id", profile),
+    });
+    insert_rows(row);
+}
+
+}  // namespace pm::pg
