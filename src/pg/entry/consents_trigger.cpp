@@ -2,8 +2,9 @@
 // STOP reply, a double opt-in confirmation). The value is normalized (an
 // invalid one is an error: the caller still holds its data) and the row is
 // tied to the profile holding the value, created by the source's rules when
-// nobody does. Rows the events trigger writes are already resolved.
-#include "pg/store/bulk_flag.hpp"
+// nobody does. The events trigger's own consent rows do not come here
+// (write targets leave this trigger out).
+#include "pg/entry/ingest_writing.hpp"
 #include "pg/entry/event_row.hpp"
 #include "pg/entry/own_table.hpp"
 #include "pg/resolve/policy.hpp"
@@ -21,7 +22,7 @@ using core::Kind;
 
 PM_FUNCTION(pm_consents_resolve) {
     TriggerData* trigdata = own_insert_trigger(fcinfo, "consents_resolve", "consents");
-    if (inserting_event_consents() || bulk_ingest_writing()) return PointerGetDatum(trigdata->tg_trigtuple);
+    refuse_while_ingest_writes("consents");
 
     TriggerRow row(trigdata);
     std::optional<std::int64_t> account = row.int8("account_id");

@@ -1,6 +1,6 @@
 // BEFORE INSERT ON events: normalize, resolve through the rules, and fill
 // email_normalized, phone_e164, profile_id, outcome and detail.
-#include "pg/store/bulk_flag.hpp"
+#include "pg/entry/ingest_writing.hpp"
 #include "pg/resolve/event_request.hpp"
 #include "pg/store/table_store.hpp"
 #include "pg/entry/event_row.hpp"
@@ -36,8 +36,7 @@ RawEvent read_event(const TriggerRow& row) {
 
 PM_FUNCTION(pm_events_resolve) {
     TriggerData* trigdata = own_insert_trigger(fcinfo, "events_resolve", "events");
-    // Rows written by profile_merge.ingest() are resolved already.
-    if (bulk_ingest_writing()) return PointerGetDatum(trigdata->tg_trigtuple);
+    refuse_while_ingest_writes("events");
     TriggerRow row(trigdata);
 
     PreparedEvent prepared;

@@ -4,7 +4,7 @@
 // tables are locked against other writers meanwhile, so ids come out as the
 // triggers would have drawn them and the final state is the same as
 // inserting the events one by one.
-#include "pg/store/bulk_flag.hpp"
+#include "pg/entry/ingest_writing.hpp"
 #include "pg/rows/cells.hpp"
 #include "pg/resolve/event_request.hpp"
 #include "pg/entry/event_row.hpp"
@@ -23,12 +23,21 @@
 namespace pm::pg {
 
 namespace {
-int bulk_writing_depth = 0;
+int ingest_writing_depth = 0;
 }
 
-bool bulk_ingest_writing() { return bulk_writing_depth > 0; }
-BulkWriting::BulkWriting() { ++bulk_writing_depth; }
-BulkWriting::~BulkWriting() { --bulk_writing_depth; }
+IngestWriting::IngestWriting() { ++ingest_writing_depth; }
+IngestWriting::~IngestWriting() { --ingest_writing_depth; }
+
+void refuse_while_ingest_writes(const char* table) {
+    if (ingest_writing_depth > 0)
+        throw SqlError(ERRCODE_FEATURE_NOT_SUPPORTED,
+                       std::string("profile_merge.ingest() cannot take a row that a trigger inserts into "
+                                   "profile_merge.") + table + " while it writes",
+                       {},
+                       "Load through the events trigger instead (COPY into profile_merge.events), "
+                       "or make the trigger write to a table of its own.");
+}
 
 namespace {
 
@@ -339,7 +348,7 @@ PM_FUNCTION(pm_ingest) {
             add_event_row(events, *p.request.event_id, batch[i], p, r, scratch_context.get());
         }
         {
-            BulkWriting writing;
+            IngestWriting writing;
             memory.flush();
             pg_call([&] { insert_batch("events", events.data(), kEventColumns, n); });
         }

@@ -23,14 +23,6 @@ namespace {
 using core::Kind;
 using core::ProfileId;
 
-int event_consent_depth = 0;
-
-class ConsentNesting {
-public:
-    ConsentNesting() { ++event_consent_depth; }
-    ~ConsentNesting() { --event_consent_depth; }
-};
-
 // Concurrent sessions can change an owner between our read and our lock;
 // each retry re-reads under the locks already held, so a handful suffice.
 constexpr int kMaxAttempts = 50;
@@ -71,8 +63,6 @@ bool still_current(const core::Event& event, const core::ProfileMap& profiles) {
 }
 
 }  // namespace
-
-bool inserting_event_consents() { return event_consent_depth > 0; }
 
 core::EventIdentifier classify_identifier(std::int64_t account, const core::Policy& policy,
                                           Kind kind, const std::string& raw,
@@ -172,13 +162,10 @@ std::optional<Resolution> attempt(EventRequest& req, Store& store, bool undo) {
                 r.outcome = core::Outcome::Updated;
         }
     }
-    {
-        ConsentNesting nesting;
-        for (const core::ConsentRecord& c : d.consents)
-            store.record_consent(c.kind, c.value, c.subscribed, req.source, "event",
-                                 req.occurred_at, req.event_id,
-                                 c.profile ? std::optional<ProfileId>(real(*c.profile)) : std::nullopt);
-    }
+    for (const core::ConsentRecord& c : d.consents)
+        store.record_consent(c.kind, c.value, c.subscribed, req.source, "event", req.occurred_at,
+                             req.event_id,
+                             c.profile ? std::optional<ProfileId>(real(*c.profile)) : std::nullopt);
     if (d.subject) r.profile = real(*d.subject);
     r.detail = std::move(d.detail);
     for (core::DetailEntry& e : r.detail)

@@ -40,8 +40,4 @@ core::EventIdentifier classify_identifier(std::int64_t account, const core::Poli
                                           const std::optional<std::string>& region,
                                           std::optional<std::string>* normalized);
 
-// Set while an event's own consent rows are inserted, so the consents
-// trigger does not resolve them a second time.
-bool inserting_event_consents();
-
 }  // namespace pm::pg

@@ -46,7 +46,7 @@ std::vector<std::optional<std::int64_t>> insert_rows(IdentityRows& rows, const c
     const char* returning = rows.cells[rows.identity].name;
     pg_call([&] {
         WriteTarget* t = open_write_target(rows.table, arbiter);
-        leave_out_engine_triggers(t, NULL);  // the consents trigger would let the rows through
+        leave_out_engine_triggers(t, NULL);  // resolved already: not the consents trigger's
         for (size_t i = 0; i < n; ++i)
             inserted[i] = insert_with_identity(t, &rows.cells[i * rows.ncolumns], rows.ncolumns,
                                                rows.identity, rows.sequence, returning, &ids[i]);
