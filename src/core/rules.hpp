@@ -19,6 +19,11 @@ using ProfileId = std::int64_t;
 // Stands for the profile this event creates, before it has a real id.
 inline constexpr ProfileId kNewProfile = 0;
 
+// How many merged_into links are followed before a chain is called corrupt
+// (a cycle an admin's UPDATE made): each merge adds one link, so no real
+// chain comes near it. The one bound of every path that follows a chain.
+inline constexpr int kMaxMergedIntoHops = 100000;
+
 struct Policy {
     std::vector<Kind> identify_by;
     bool merges = false;

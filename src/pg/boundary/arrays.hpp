@@ -15,7 +15,6 @@ class ArrayBuilder {
 public:
     static ArrayBuilder int8() { return ArrayBuilder(INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE); }
     static ArrayBuilder text() { return ArrayBuilder(TEXTOID, -1, false, TYPALIGN_INT); }
-    static ArrayBuilder boolean() { return ArrayBuilder(BOOLOID, 1, true, TYPALIGN_CHAR); }
     static ArrayBuilder jsonb() { return ArrayBuilder(JSONBOID, -1, false, TYPALIGN_INT); }
     static ArrayBuilder timestamptz() {
         return ArrayBuilder(TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
@@ -27,7 +26,6 @@ public:
     void push(const std::optional<bool>& v) { v ? push(BoolGetDatum(*v)) : push_null(); }
     void push(const std::optional<std::string>& v) { v ? push(text_datum(*v)) : push_null(); }
     void push_text(std::string_view v) { push(text_datum(v)); }
-    void push_datum_or_null(Datum d) { d ? push(d) : push_null(); }
 
     std::size_t size() const { return values_.size(); }
     Datum build() const;  // in the current memory context

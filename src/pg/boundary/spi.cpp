@@ -51,6 +51,20 @@ bool Rows::boolean(std::uint64_t row, int col) const {
     return !isnull && DatumGetBool(d);
 }
 
+std::optional<std::int64_t> Rows::optional_int8(std::uint64_t row, int col) const {
+    bool isnull;
+    Datum d = raw(row, col, &isnull);
+    if (isnull) return std::nullopt;
+    return DatumGetInt64(d);
+}
+
+std::optional<bool> Rows::optional_boolean(std::uint64_t row, int col) const {
+    bool isnull;
+    Datum d = raw(row, col, &isnull);
+    if (isnull) return std::nullopt;
+    return DatumGetBool(d);
+}
+
 std::optional<std::string> Rows::text(std::uint64_t row, int col) const {
     bool isnull;
     Datum d = raw(row, col, &isnull);
@@ -60,7 +74,8 @@ std::optional<std::string> Rows::text(std::uint64_t row, int col) const {
 
 Datum Rows::datum(std::uint64_t row, int col) const {
     bool isnull;
-    return raw(row, col, &isnull);
+    Datum d = raw(row, col, &isnull);
+    return isnull ? 0 : d;
 }
 
 Plan::Plan(const char* sql, std::initializer_list<const char*> param_types) : sql_(sql) {

@@ -47,11 +47,15 @@ public:
     std::uint64_t size() const { return count_; }
     bool empty() const { return count_ == 0; }
 
+    // Columns count from 0. int8 and boolean read NULL as 0 and false;
+    // the optional_ forms keep it.
     bool is_null(std::uint64_t row, int col) const;
     std::int64_t int8(std::uint64_t row, int col) const;
     bool boolean(std::uint64_t row, int col) const;
+    std::optional<std::int64_t> optional_int8(std::uint64_t row, int col) const;
+    std::optional<bool> optional_boolean(std::uint64_t row, int col) const;
     std::optional<std::string> text(std::uint64_t row, int col) const;
-    Datum datum(std::uint64_t row, int col) const;  // valid until SPI_finish
+    Datum datum(std::uint64_t row, int col) const;  // 0 when NULL; valid until SPI_finish
 
 private:
     Datum raw(std::uint64_t row, int col, bool* isnull) const;

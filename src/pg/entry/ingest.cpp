@@ -136,47 +136,20 @@ std::string staging_query(Oid relid, const std::optional<std::string>& order_by)
     return sql;
 }
 
-std::optional<std::string> text_at(SPITupleTable* t, std::uint64_t row, int col) {
-    bool isnull;
-    Datum d = pg_call([&] { return SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull); });
-    if (isnull) return std::nullopt;
-    return std::string(text_view(d));
-}
-
-Datum datum_at(SPITupleTable* t, std::uint64_t row, int col) {
-    bool isnull;
-    Datum d = pg_call([&] { return SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull); });
-    return isnull ? 0 : d;
-}
-
-std::optional<std::int64_t> int8_at(SPITupleTable* t, std::uint64_t row, int col) {
-    Datum d = 0;
-    bool isnull;
-    d = pg_call([&] { return SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull); });
-    if (isnull) return std::nullopt;
-    return DatumGetInt64(d);
-}
-
-std::optional<bool> bool_at(SPITupleTable* t, std::uint64_t row, int col) {
-    bool isnull;
-    Datum d = pg_call([&] { return SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull); });
-    if (isnull) return std::nullopt;
-    return DatumGetBool(d);
-}
-
-RawEvent read_staged(SPITupleTable* t, std::uint64_t row) {
+// The cursor's columns in kStagedColumns order.
+RawEvent read_staged(const Rows& rows, std::uint64_t row) {
     RawEvent raw;
-    raw.account = int8_at(t, row, 1);
-    raw.source = text_at(t, row, 2);
-    raw.profile_hint = int8_at(t, row, 3);
-    raw.email = text_at(t, row, 4);
-    raw.phone = text_at(t, row, 5);
-    raw.phone_region = text_at(t, row, 6);
-    raw.external_id = text_at(t, row, 7);
-    raw.sms_consent = bool_at(t, row, 8);
-    raw.email_consent = bool_at(t, row, 9);
-    raw.properties = datum_at(t, row, 10);
-    raw.occurred_at = datum_at(t, row, 11);
+    raw.account = rows.optional_int8(row, 0);
+    raw.source = rows.text(row, 1);
+    raw.profile_hint = rows.optional_int8(row, 2);
+    raw.email = rows.text(row, 3);
+    raw.phone = rows.text(row, 4);
+    raw.phone_region = rows.text(row, 5);
+    raw.external_id = rows.text(row, 6);
+    raw.sms_consent = rows.optional_boolean(row, 7);
+    raw.email_consent = rows.optional_boolean(row, 8);
+    raw.properties = rows.datum(row, 9);
+    raw.occurred_at = rows.datum(row, 10);
     return raw;
 }
 
@@ -313,7 +286,7 @@ PM_FUNCTION(pm_ingest) {
             return SPI_processed;
         });
         if (n == 0) break;
-        SPITupleTable* rows = SPI_tuptable;
+        const Rows rows(SPI_tuptable, n);
 
         std::vector<RawEvent> batch;
         batch.reserve(n);

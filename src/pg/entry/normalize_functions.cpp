@@ -67,19 +67,20 @@ PM_FUNCTION(pm_phone_info) {
     });
     Datum values[8];
     bool nulls[8] = {false};
-    auto text_or_null = [&](int i, const std::string& s) {
+    // An empty string is an absent field of the record.
+    auto set_text = [&](int i, const std::string& s) {
         if (s.empty()) nulls[i] = true;
         else values[i] = text_datum(s);
     };
-    text_or_null(0, info.e164);
+    set_text(0, info.e164);
     values[1] = BoolGetDatum(info.is_valid);
     values[2] = BoolGetDatum(info.is_possible);
-    text_or_null(3, info.region);
+    set_text(3, info.region);
     if (info.parsed) values[4] = Int32GetDatum(info.country_code);
     else nulls[4] = true;
-    text_or_null(5, info.parsed ? info.number_type : std::string());
-    text_or_null(6, info.national_format);
-    text_or_null(7, info.international_format);
+    set_text(5, info.parsed ? info.number_type : std::string());
+    set_text(6, info.national_format);
+    set_text(7, info.international_format);
     return pg_call([&] { return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)); });
 }
 

@@ -121,12 +121,6 @@ struct RowList {
     int count;
 };
 
-char* text_or_null(TupleTableSlot* slot, AttrNumber att) {
-    bool isnull;
-    Datum d = slot_getattr(slot, att, &isnull);
-    return isnull ? NULL : TextDatumGetCString(d);
-}
-
 // The attached rows of the profiles (accounts[i], profiles[i]): through
 // identifiers_attached_by_profile (0.3.0), which holds only attached rows,
 // or, on a 0.2.0 schema, through identifiers_by_profile, skipping the
@@ -165,9 +159,9 @@ RowList collect_attached(const int64* accounts, const int64* profiles, int nprof
             if (!full) continue;
             row->account = int8_column(r.slot, account_att);
             row->profile = int8_column(r.slot, r.profile_att);
-            row->kind = text_or_null(r.slot, kind_att);
-            row->value = text_or_null(r.slot, value_att);
-            row->source = text_or_null(r.slot, source_att);
+            row->kind = slot_text_or_null(r.slot, kind_att);
+            row->value = slot_text_or_null(r.slot, value_att);
+            row->source = slot_text_or_null(r.slot, source_att);
             Datum d = slot_getattr(r.slot, event_att, &isnull);
             row->has_event_id = !isnull;
             row->event_id = isnull ? 0 : DatumGetInt64(d);

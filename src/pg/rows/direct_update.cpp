@@ -104,10 +104,8 @@ bool edit_detach(TupleTableSlot* row, Relation rel, void* arg) {
     return true;
 }
 
-char* text_or_null(TupleTableSlot* slot, Relation rel, const char* name) {
-    bool isnull;
-    Datum d = slot_getattr(slot, extension_column(RelationGetRelid(rel), name), &isnull);
-    return isnull ? NULL : TextDatumGetCString(d);
+char* column_text_or_null(TupleTableSlot* slot, Relation rel, const char* name) {
+    return slot_text_or_null(slot, extension_column(RelationGetRelid(rel), name));
 }
 
 }  // namespace
@@ -184,9 +182,9 @@ bool detach_identifier_row(WriteTarget* t, int64 account, int64 identifier_id, c
         return false;
     // Copied into the caller's memory: the target's goes when it is closed.
     out->identifier_id = identifier_id;
-    out->kind = text_or_null(old, t->rel, "kind");
-    out->value = text_or_null(old, t->rel, "value");
-    out->source = text_or_null(old, t->rel, "source");
+    out->kind = column_text_or_null(old, t->rel, "kind");
+    out->value = column_text_or_null(old, t->rel, "value");
+    out->source = column_text_or_null(old, t->rel, "source");
     bool isnull;
     Datum e = slot_getattr(old, extension_column(RelationGetRelid(t->rel), "event_id"), &isnull);
     out->has_event_id = !isnull;

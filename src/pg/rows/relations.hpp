@@ -39,6 +39,13 @@ inline AttrNumber extension_column(Oid relid, const char* name) {
     return att;
 }
 
+// A text column of a slot as a palloc'd C string, NULL when the column is.
+inline char* slot_text_or_null(TupleTableSlot* slot, AttrNumber att) {
+    bool isnull;
+    Datum d = slot_getattr(slot, att, &isnull);
+    return isnull ? NULL : TextDatumGetCString(d);
+}
+
 // The snapshot an SPI statement that may write would see, pushed as the
 // active one (PopActiveSnapshot() when done): earlier writes of this
 // command become visible first.

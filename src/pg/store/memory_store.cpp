@@ -252,13 +252,11 @@ std::vector<Owner> MemoryStore::find_owners(const std::optional<std::string>& ex
 }
 
 std::optional<ProfileId> MemoryStore::resolve(ProfileId id) {
-    for (int hops = 0; hops < 100000; ++hops) {
-        Profile* p = find(id);
+    return follow_merged_into(account_, id, [&](ProfileId at) -> std::optional<std::optional<ProfileId>> {
+        const Profile* p = find(at);
         if (!p) return std::nullopt;
-        if (!p->merged_into) return id;
-        id = *p->merged_into;
-    }
-    throw SqlError(ERRCODE_DATA_CORRUPTED, "merged_into chain does not end");
+        return p->merged_into;
+    });
 }
 
 std::vector<LockedProfile> MemoryStore::lock(std::vector<ProfileId> ids) {
@@ -289,21 +287,27 @@ void MemoryStore::delete_profile(ProfileId) {
     throw SqlError(ERRCODE_INTERNAL_ERROR, "ingest: a claim cannot be lost in memory");
 }
 
-std::optional<std::int64_t> MemoryStore::claim(Kind kind, const std::string& value, ProfileId profile,
-                                               const std::string& source,
-                                               std::optional<std::int64_t> event_id) {
-    if (attached_.count(value_key(account_, kind, value))) return std::nullopt;
-    Identifier row;
-    row.account = account_;
-    row.id = ids_.identifier++;
-    row.kind = kind;
-    row.value = value;
-    row.profile = profile;
-    row.source = source;
-    row.event_id = event_id;
-    const std::int64_t id = row.id;
-    mark_changed(attach_row(std::move(row)));
-    return id;
+// Nothing else writes meanwhile (ingest() holds the tables), so a claim is
+// lost only to a value this load attached already; the first such ends
+// the claims, as the caller then retries the event.
+std::vector<std::int64_t> MemoryStore::claim_all(const std::vector<core::Attach>& claims,
+                                                 const std::string& source,
+                                                 std::optional<std::int64_t> event_id) {
+    std::vector<std::int64_t> claimed;
+    for (const core::Attach& a : claims) {
+        if (attached_.count(value_key(account_, a.kind, a.value))) break;
+        Identifier row;
+        row.account = account_;
+        row.id = ids_.identifier++;
+        row.kind = a.kind;
+        row.value = a.value;
+        row.profile = a.profile;
+        row.source = source;
+        row.event_id = event_id;
+        claimed.push_back(row.id);
+        mark_changed(attach_row(std::move(row)));
+    }
+    return claimed;
 }
 
 void MemoryStore::unclaim(const std::vector<std::int64_t>&) {

@@ -27,6 +27,25 @@ struct Owner {
     ProfileId profile;
 };
 
+// The active end of the merged_into chain that starts at `id`. `link(id)`
+// reads one profile: nothing when the account has no such profile, else its
+// merged_into (itself nothing when the profile is active). An endless
+// chain is ERROR XX001.
+template <class Link>
+std::optional<ProfileId> follow_merged_into(std::int64_t account, ProfileId id, Link link) {
+    const ProfileId start = id;
+    for (int hops = 0; hops < core::kMaxMergedIntoHops; ++hops) {
+        const std::optional<std::optional<ProfileId>> next = link(id);
+        if (!next) return std::nullopt;
+        if (!*next) return id;
+        id = **next;
+    }
+    throw SqlError(ERRCODE_DATA_CORRUPTED, "merged_into chain of profile " + std::to_string(start) +
+                                               " in account " + std::to_string(account) + " does not end",
+                   {}, "An UPDATE of profiles.merged_into made a cycle; set merged_into of one of its "
+                       "profiles to NULL.");
+}
+
 struct LockedProfile {
     core::Profile profile;
     bool active = false;
@@ -62,20 +81,14 @@ public:
     virtual ProfileId create_profile(const core::Profile& columns, Datum properties) = 0;
     virtual void delete_profile(ProfileId id) = 0;
 
-    // Claims an attached (kind, value) for `profile`. Nothing when another
-    // transaction holds it (after waiting for it to finish).
-    virtual std::optional<std::int64_t> claim(Kind kind, const std::string& value, ProfileId profile,
-                                              const std::string& source,
-                                              std::optional<std::int64_t> event_id) = 0;
-    virtual void unclaim(const std::vector<std::int64_t>& identifier_ids) = 0;
-
-    // Claims the values in the order given ((kind, value) order, DESIGN.md
-    // 6) for their profiles (real ids) and returns the ids of the rows
-    // claimed: all of them, or fewer when a claim was lost. This one stops
-    // at the first lost claim; TableStore sends several in one statement.
+    // Claims attached (kind, value)s for their profiles (real ids), in the
+    // order given ((kind, value) order, DESIGN.md 6), and returns the ids of
+    // the rows claimed: all of them, or fewer when another transaction holds
+    // a value (after waiting for it to finish). unclaim() removes them.
     virtual std::vector<std::int64_t> claim_all(const std::vector<core::Attach>& claims,
                                                 const std::string& source,
-                                                std::optional<std::int64_t> event_id);
+                                                std::optional<std::int64_t> event_id) = 0;
+    virtual void unclaim(const std::vector<std::int64_t>& identifier_ids) = 0;
 
     // Detaches the attached (kind, value), whoever holds it (the caller
     // holds that profile's lock).

@@ -144,16 +144,11 @@ std::vector<Owner> TableStore::find_owners(const std::optional<std::string>& ext
 }
 
 std::optional<ProfileId> TableStore::resolve(ProfileId id) {
-    // Chains are short (each merge adds one link); the bound only guards
-    // against a corrupted cycle.
-    for (int hops = 0; hops < 10000; ++hops) {
-        Rows rows = merged_into_plan.run({Param::int8(account_), Param::int8(id)});
+    return follow_merged_into(account_, id, [&](ProfileId p) -> std::optional<std::optional<ProfileId>> {
+        Rows rows = merged_into_plan.run({Param::int8(account_), Param::int8(p)});
         if (rows.empty()) return std::nullopt;
-        if (rows.is_null(0, 0)) return id;
-        id = rows.int8(0, 0);
-    }
-    throw SqlError(ERRCODE_DATA_CORRUPTED, "merged_into chain of profile " + std::to_string(id) +
-                                               " does not end");
+        return rows.optional_int8(0, 0);
+    });
 }
 
 std::vector<LockedProfile> TableStore::lock(std::vector<ProfileId> ids) {
@@ -193,27 +188,6 @@ ProfileId TableStore::create_profile(const core::Profile& c, Datum properties) {
 
 void TableStore::delete_profile(ProfileId id) {
     delete_profile_plan.run({Param::int8(account_), Param::int8(id)});
-}
-
-std::optional<std::int64_t> TableStore::claim(Kind kind, const std::string& value, ProfileId profile,
-                                            const std::string& source,
-                                            std::optional<std::int64_t> event_id) {
-    const std::vector<std::int64_t> claimed =
-        claim_all({core::Attach{kind, value, profile}}, source, event_id);
-    if (claimed.empty()) return std::nullopt;
-    return claimed.front();
-}
-
-std::vector<std::int64_t> Store::claim_all(const std::vector<core::Attach>& claims,
-                                           const std::string& source,
-                                           std::optional<std::int64_t> event_id) {
-    std::vector<std::int64_t> claimed;
-    for (const core::Attach& a : claims) {
-        auto row = claim(a.kind, a.value, a.profile, source, event_id);
-        if (!row) break;
-        claimed.push_back(*row);
-    }
-    return claimed;
 }
 
 // A claim is an insert into identifiers that yields to a row already

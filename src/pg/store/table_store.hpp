@@ -23,13 +23,10 @@ public:
     std::vector<LockedProfile> lock(std::vector<ProfileId> ids) override;
     ProfileId create_profile(const core::Profile& columns, Datum properties) override;
     void delete_profile(ProfileId id) override;
-    std::optional<std::int64_t> claim(Kind kind, const std::string& value, ProfileId profile,
-                                      const std::string& source,
-                                      std::optional<std::int64_t> event_id) override;
-    void unclaim(const std::vector<std::int64_t>& identifier_ids) override;
     std::vector<std::int64_t> claim_all(const std::vector<core::Attach>& claims,
                                         const std::string& source,
                                         std::optional<std::int64_t> event_id) override;
+    void unclaim(const std::vector<std::int64_t>& identifier_ids) override;
     void detach(Kind kind, const std::string& value, const char* reason,
                 std::optional<std::int64_t> event_id) override;
     std::int64_t merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
