@@ -5,6 +5,7 @@
 // nobody does. The events trigger's own consent rows do not come here
 // (write targets leave this trigger out).
 #include "pg/entry/ingest_writing.hpp"
+#include "pg/rows/catalog.hpp"
 #include "pg/entry/event_row.hpp"
 #include "pg/entry/own_table.hpp"
 #include "pg/resolve/policy.hpp"
@@ -21,8 +22,8 @@ using core::Kind;
 }  // namespace
 
 PM_FUNCTION(pm_consents_resolve) {
-    TriggerData* trigdata = own_insert_trigger(fcinfo, "consents_resolve", "consents");
-    refuse_while_ingest_writes("consents");
+    TriggerData* trigdata = own_insert_trigger(fcinfo, catalog::kConsentsResolveTrigger, catalog::kConsents);
+    refuse_while_ingest_writes(catalog::kConsents);
 
     TriggerRow row(trigdata);
     std::optional<std::int64_t> account = row.int8("account_id");

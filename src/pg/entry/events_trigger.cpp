@@ -1,6 +1,7 @@
 // BEFORE INSERT ON events: normalize, resolve through the rules, and fill
 // email_normalized, phone_e164, profile_id, outcome and detail.
 #include "pg/entry/ingest_writing.hpp"
+#include "pg/rows/catalog.hpp"
 #include "pg/resolve/event_request.hpp"
 #include "pg/store/table_store.hpp"
 #include "pg/entry/event_row.hpp"
@@ -35,8 +36,8 @@ RawEvent read_event(const TriggerRow& row) {
 }  // namespace
 
 PM_FUNCTION(pm_events_resolve) {
-    TriggerData* trigdata = own_insert_trigger(fcinfo, "events_resolve", "events");
-    refuse_while_ingest_writes("events");
+    TriggerData* trigdata = own_insert_trigger(fcinfo, catalog::kEventsResolveTrigger, catalog::kEvents);
+    refuse_while_ingest_writes(catalog::kEvents);
     TriggerRow row(trigdata);
 
     PreparedEvent prepared;

@@ -5,6 +5,7 @@
 // triggers would have drawn them and the final state is the same as
 // inserting the events one by one.
 #include "pg/entry/ingest_writing.hpp"
+#include "pg/rows/catalog.hpp"
 #include "pg/rows/cells.hpp"
 #include "pg/resolve/event_request.hpp"
 #include "pg/entry/event_row.hpp"
@@ -323,7 +324,7 @@ PM_FUNCTION(pm_ingest) {
         {
             IngestWriting writing;
             memory.flush();
-            pg_call([&] { insert_batch("events", events.data(), kEventColumns, n); });
+            pg_call([&] { insert_batch(catalog::kEvents, events.data(), kEventColumns, n); });
         }
         pg_call([&] { batch_context.reset(); });
         done += static_cast<std::int64_t>(n);

@@ -1,4 +1,5 @@
 #include "pg/entry/own_table.hpp"
+#include "pg/rows/catalog.hpp"
 
 #include <cstring>
 
@@ -9,7 +10,7 @@ namespace {
 void require_own_table(TriggerData* trigdata, const char* table) {
     const Oid relid = RelationGetRelid(trigdata->tg_relation);
     const bool ours = pg_call([&] {
-        Oid ns = get_namespace_oid("profile_merge", true);
+        Oid ns = get_namespace_oid(catalog::kSchema, true);
         return ns != InvalidOid && get_rel_namespace(relid) == ns &&
                get_relname_relid(table, ns) == relid;
     });

@@ -1,4 +1,5 @@
 #include "pg/resolve/policy.hpp"
+#include "pg/rows/catalog.hpp"
 
 #include "pg/boundary/spi.hpp"
 
@@ -73,9 +74,9 @@ Oid policy_tables[2] = {InvalidOid, InvalidOid};
 void learn_policy_tables() {
     if (policy_tables[0] != InvalidOid) return;
     pg_call([] {
-        Oid ns = get_namespace_oid("profile_merge", false);
-        policy_tables[0] = get_relname_relid("sources", ns);
-        policy_tables[1] = get_relname_relid("blocked_values", ns);
+        Oid ns = get_namespace_oid(catalog::kSchema, false);
+        policy_tables[0] = get_relname_relid(catalog::kSources, ns);
+        policy_tables[1] = get_relname_relid(catalog::kBlockedValues, ns);
     });
 }
 

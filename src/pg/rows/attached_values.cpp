@@ -1,4 +1,5 @@
 #include "pg/rows/attached_values.hpp"
+#include "pg/rows/catalog.hpp"
 
 #include "pg/boundary/guard.hpp"
 #include "pg/boundary/postgres.hpp"
@@ -50,7 +51,7 @@ struct IndexRead {
 };
 
 void begin_read(IndexRead* r, Oid index_oid, int nkeys) {
-    r->heap_oid = extension_relid("identifiers");
+    r->heap_oid = extension_relid(catalog::kIdentifiers);
     r->heap = table_open(r->heap_oid, AccessShareLock);
     r->index = index_open(index_oid, AccessShareLock);
     if (r->index->rd_index->indnatts != nkeys)
@@ -80,7 +81,7 @@ int64 int8_column(TupleTableSlot* slot, AttrNumber att) {
 
 void probe_values(Probe* probes, int count) {
     IndexRead r;
-    begin_read(&r, extension_relid("identifiers_attached_value"), 3);
+    begin_read(&r, extension_relid(catalog::kIdentifiersAttachedValue), 3);
     for (int i = 0; i < count; ++i) {
         Probe* p = &probes[i];
         p->found = false;
@@ -126,8 +127,8 @@ struct RowList {
 // or, on a 0.2.0 schema, through identifiers_by_profile, skipping the
 // detached rows. With `full`, every column the bulk path keeps.
 RowList collect_attached(const int64* accounts, const int64* profiles, int nprofiles, bool full) {
-    Oid index_oid = extension_relid_if_exists("identifiers_attached_by_profile");
-    if (!OidIsValid(index_oid)) index_oid = extension_relid("identifiers_by_profile");
+    Oid index_oid = extension_relid_if_exists(catalog::kIdentifiersAttachedByProfile);
+    if (!OidIsValid(index_oid)) index_oid = extension_relid(catalog::kIdentifiersByProfile);
     IndexRead r;
     begin_read(&r, index_oid, 2);
     AttrNumber account_att = extension_column(r.heap_oid, "account_id");

@@ -1,4 +1,5 @@
 #include "pg/rows/direct_update.hpp"
+#include "pg/rows/catalog.hpp"
 
 #include "pg/rows/relations.hpp"
 
@@ -152,25 +153,25 @@ bool update_by_key(WriteTarget* t, const char* pkey, int64 account, int64 id, Ro
 }
 
 bool update_profile_row(int64 account, int64 id, const ProfileChange& change) {
-    WriteTarget* t = open_write_target("profiles", NULL);
-    bool changed = update_by_key(t, "profiles_pkey", account, id, edit_profile,
+    WriteTarget* t = open_write_target(catalog::kProfiles, NULL);
+    bool changed = update_by_key(t, catalog::kProfilesPkey, account, id, edit_profile,
                                  const_cast<ProfileChange*>(&change));
     close_write_target(t);
     return changed;
 }
 
 void tombstone_profile_row(int64 account, int64 merged, int64 survivor) {
-    WriteTarget* t = open_write_target("profiles", NULL);
+    WriteTarget* t = open_write_target(catalog::kProfiles, NULL);
     Tombstone arg = {survivor};
-    update_by_key(t, "profiles_pkey", account, merged, edit_tombstone, &arg);
+    update_by_key(t, catalog::kProfilesPkey, account, merged, edit_tombstone, &arg);
     close_write_target(t);
 }
 
 void absorb_profile_row(int64 account, int64 survivor, const ColumnValue fill[3],
                         Datum merged_properties) {
-    WriteTarget* t = open_write_target("profiles", NULL);
+    WriteTarget* t = open_write_target(catalog::kProfiles, NULL);
     Absorb arg = {fill, merged_properties};
-    update_by_key(t, "profiles_pkey", account, survivor, edit_absorb, &arg);
+    update_by_key(t, catalog::kProfilesPkey, account, survivor, edit_absorb, &arg);
     close_write_target(t);
 }
 
@@ -178,7 +179,7 @@ bool detach_identifier_row(WriteTarget* t, int64 account, int64 identifier_id, c
                            const int64* by_event, DetachedRow* out) {
     Detach d = {CStringGetTextDatum(reason), by_event};
     TupleTableSlot* old = NULL;
-    if (!update_by_key(t, "identifiers_pkey", account, identifier_id, edit_detach, &d, &old))
+    if (!update_by_key(t, catalog::kIdentifiersPkey, account, identifier_id, edit_detach, &d, &old))
         return false;
     // Copied into the caller's memory: the target's goes when it is closed.
     out->identifier_id = identifier_id;

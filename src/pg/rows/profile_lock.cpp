@@ -1,4 +1,5 @@
 #include "pg/rows/profile_lock.hpp"
+#include "pg/rows/catalog.hpp"
 
 #include "pg/boundary/guard.hpp"
 #include "pg/boundary/postgres.hpp"
@@ -38,8 +39,8 @@ char* text_column(TupleTableSlot* slot, AttrNumber att) {
 // Postgres C only (runs inside pg_call).
 RawLockedRow lock_row(int64 account, int64 id) {
     RawLockedRow out = {};
-    Oid heap_oid = extension_relid("profiles");
-    Oid index_oid = extension_relid("profiles_pkey");
+    Oid heap_oid = extension_relid(catalog::kProfiles);
+    Oid index_oid = extension_relid(catalog::kProfilesPkey);
     // The table lock a SELECT ... FOR UPDATE takes.
     Relation heap = table_open(heap_oid, RowShareLock);
     Relation index = index_open(index_oid, AccessShareLock);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "pg/boundary/postgres.hpp"
+#include "pg/rows/catalog.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -21,7 +22,7 @@ namespace pm::pg {
 
 // InvalidOid when the relation does not exist (an index of a later version).
 inline Oid extension_relid_if_exists(const char* name) {
-    return get_relname_relid(name, get_namespace_oid("profile_merge", false));
+    return get_relname_relid(name, get_namespace_oid(catalog::kSchema, false));
 }
 
 // ERROR when the relation is missing.

@@ -1,4 +1,5 @@
 #include "pg/rows/row_batch.hpp"
+#include "pg/rows/catalog.hpp"
 
 #include "pg/rows/direct_insert.hpp"
 #include "pg/rows/direct_update.hpp"
@@ -28,8 +29,8 @@ struct ProfilesKey {
     const char* column;  // referencing profiles.profile_id, with account_id
 };
 const ProfilesKey kProfilesKeys[] = {
-    {"identifiers", "identifiers_account_id_profile_id_fkey", "profile_id"},
-    {"profiles", "profiles_account_id_merged_into_fkey", "merged_into"},
+    {catalog::kIdentifiers, catalog::kIdentifiersProfileFkey, "profile_id"},
+    {catalog::kProfiles, catalog::kProfilesMergedIntoFkey, "merged_into"},
 };
 
 const ProfilesKey* profiles_key_of(const char* table) {
@@ -53,8 +54,8 @@ void check_references(const ProfilesKey& key, std::vector<Reference> refs) {
     if (refs.empty()) return;
     std::sort(refs.begin(), refs.end());
     refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
-    Relation heap = table_open(extension_relid("profiles"), AccessShareLock);
-    Relation index = index_open(extension_relid("profiles_pkey"), AccessShareLock);
+    Relation heap = table_open(extension_relid(catalog::kProfiles), AccessShareLock);
+    Relation index = index_open(extension_relid(catalog::kProfilesPkey), AccessShareLock);
     push_statement_snapshot();
     TupleTableSlot* slot = table_slot_create(heap, NULL);
     for (const Reference& r : refs)

@@ -1,4 +1,5 @@
 #include "pg/rows/write_target.hpp"
+#include "pg/rows/catalog.hpp"
 
 #include "pg/rows/relations.hpp"
 
@@ -154,7 +155,7 @@ bool domain_column(WriteTarget* t, int i) {
 // A trigger the engine's own rows need not call: the extension's
 // pass-through BEFORE triggers, or the check of `fkey_constraint`.
 bool left_out(const Trigger& trigger, Oid fkey_constraint) {
-    return strcmp(trigger.tgname, "events_resolve") == 0 || strcmp(trigger.tgname, "consents_resolve") == 0 ||
+    return strcmp(trigger.tgname, catalog::kEventsResolveTrigger) == 0 || strcmp(trigger.tgname, catalog::kConsentsResolveTrigger) == 0 ||
            (OidIsValid(fkey_constraint) && trigger.tgconstraint == fkey_constraint);
 }
 

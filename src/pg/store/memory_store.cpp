@@ -1,4 +1,5 @@
 #include "pg/store/memory_store.hpp"
+#include "pg/rows/catalog.hpp"
 
 #include "pg/boundary/arrays.hpp"
 #include "pg/rows/attached_values.hpp"
@@ -524,15 +525,15 @@ void MemoryStore::write_changes() {
     }
 
     pg_call([&] {
-        insert_batch("profiles", new_profiles.data(), 9, new_profiles.size() / 9);
-        update_batch("profiles", "profiles_pkey", changed_keys.data(), profile_changes.data(), 6,
+        insert_batch(catalog::kProfiles, new_profiles.data(), 9, new_profiles.size() / 9);
+        update_batch(catalog::kProfiles, catalog::kProfilesPkey, changed_keys.data(), profile_changes.data(), 6,
                      changed_keys.size());
-        update_batch("identifiers", "identifiers_pkey", detached_keys.data(), detaches.data(), 3,
+        update_batch(catalog::kIdentifiers, catalog::kIdentifiersPkey, detached_keys.data(), detaches.data(), 3,
                      detached_keys.size());
-        insert_batch("identifiers", new_identifiers.data(), 12, new_identifiers.size() / 12);
+        insert_batch(catalog::kIdentifiers, new_identifiers.data(), 12, new_identifiers.size() / 12);
     });
     write_merges();
-    pg_call([&] { insert_batch("consents", new_consents.data(), 10, new_consents.size() / 10); });
+    pg_call([&] { insert_batch(catalog::kConsents, new_consents.data(), 10, new_consents.size() / 10); });
 }
 
 // The merge log keeps its SQL: its before-images are JSON objects that

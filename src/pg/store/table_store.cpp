@@ -1,4 +1,5 @@
 #include "pg/store/table_store.hpp"
+#include "pg/rows/catalog.hpp"
 
 #include "pg/boundary/arrays.hpp"
 #include "pg/rows/attached_values.hpp"
@@ -91,7 +92,7 @@ void add_identifier_row(IdentityRows& rows, std::int64_t account, ColumnValue ki
 }
 
 IdentityRows identifier_rows() {
-    return {"identifiers", "identifiers_identifier_id_seq", kIdentifierColumns, 1, {}};
+    return {catalog::kIdentifiers, catalog::kIdentifiersIdSequence, kIdentifierColumns, 1, {}};
 }
 
 // One row whose cells are all the columns given.
@@ -172,7 +173,7 @@ std::vector<LockedProfile> TableStore::lock(std::vector<ProfileId> ids) {
 
 // The rows of every event go in without SQL (direct_insert.hpp).
 ProfileId TableStore::create_profile(const core::Profile& c, Datum properties) {
-    IdentityRows row = identity_row("profiles", "profiles_profile_id_seq", 1, {
+    IdentityRows row = identity_row(catalog::kProfiles, catalog::kProfilesIdSequence, 1, {
         int8_cell("account_id", account_),
         {"profile_id", 0, true},
         optional_text_cell("external_id", c.external_id),
@@ -183,7 +184,7 @@ ProfileId TableStore::create_profile(const core::Profile& c, Datum properties) {
         {"updated_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false},
         {"merged_into", 0, true},
     });
-    return required(insert_rows(row).front(), "profiles");
+    return required(insert_rows(row).front(), catalog::kProfiles);
 }
 
 void TableStore::delete_profile(ProfileId id) {
@@ -205,7 +206,7 @@ std::vector<std::int64_t> TableStore::claim_all(const std::vector<core::Attach>&
                            text_cell("value", a.value), a.profile, text_cell("source", source),
                            event_id, std::nullopt);
     std::vector<std::int64_t> claimed;
-    for (const auto& id : insert_rows(rows, "identifiers_attached_value"))
+    for (const auto& id : insert_rows(rows, catalog::kIdentifiersAttachedValue))
         if (id) claimed.push_back(*id);
     return claimed;
 }
@@ -222,7 +223,7 @@ void TableStore::detach(Kind kind, const std::string& value, const char* reason,
                       std::optional<std::int64_t> event_id) {
     if (auto id = attached_identifier(account_, kind, value))
         pg_call([&] {
-            WriteTarget* t = open_write_target("identifiers", NULL);
+            WriteTarget* t = open_write_target(catalog::kIdentifiers, NULL);
             DetachedRow row;
             detach_identifier_row(t, account_, *id, reason, event_id ? &*event_id : NULL, &row);
             close_write_target(t);
@@ -245,7 +246,7 @@ std::vector<std::optional<DetachedRow>> detach_for_merge(std::int64_t account,
     std::vector<DetachedRow> out(rows.size());
     std::vector<char> found(rows.size());
     pg_call([&] {
-        WriteTarget* t = open_write_target("identifiers", NULL);
+        WriteTarget* t = open_write_target(catalog::kIdentifiers, NULL);
         for (size_t i = 0; i < rows.size(); ++i)
             found[i] = detach_identifier_row(t, account, rows[i].id, rows[i].reason,
                                              event_id ? &*event_id : NULL, &out[i]);
@@ -304,7 +305,7 @@ std::int64_t TableStore::merge(ProfileId survivor, ProfileId merged, std::option
     std::vector<std::int64_t> added;
     if (!copies.cells.empty()) {
         pg_call([] { CommandCounterIncrement(); });
-        for (const auto& id : insert_rows(copies)) added.push_back(required(id, "identifiers"));
+        for (const auto& id : insert_rows(copies)) added.push_back(required(id, catalog::kIdentifiers));
     }
 
     const ColumnValue fill[3] = {optional_text_cell("external_id", m_value[0]),
@@ -327,7 +328,7 @@ std::int64_t TableStore::merge(ProfileId survivor, ProfileId merged, std::option
     pg_call([&] {
         tombstone_profile_row(account_, merged, survivor);
         absorb_profile_row(account_, survivor, fill, m_properties);
-        insert_row("merges", log, static_cast<int>(std::size(log)), NULL);
+        insert_row(catalog::kMerges, log, static_cast<int>(std::size(log)), NULL);
     });
     return merge_id;
 }
@@ -342,7 +343,7 @@ bool TableStore::update_profile(const core::Profile& c, Datum properties) {
 void TableStore::record_consent(Kind kind, const std::string& value, bool subscribed,
                               const std::string& source, const char* method, Datum recorded_at,
                               std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
-    IdentityRows row = identity_row("consents", "consents_consent_id_seq", 0, {
+    IdentityRows row = identity_row(catalog::kConsents, catalog::kConsentsIdSequence, 0, {
         {"consent_id", 0, true},
         int8_cell("account_id", account_),
         text_cell("channel", kind == Kind::Phone ? "sms" : "email"),
