@@ -2,7 +2,7 @@
 // email_normalized, phone_e164, profile_id, outcome and detail.
 #include "pg/entry/ingest_writing.hpp"
 #include "pg/rows/catalog.hpp"
-#include "pg/resolve/event_request.hpp"
+#include "pg/resolve/event_detail.hpp"
 #include "pg/store/table_store.hpp"
 #include "pg/entry/event_row.hpp"
 #include "pg/entry/own_table.hpp"

@@ -7,7 +7,7 @@
 #include "pg/entry/ingest_writing.hpp"
 #include "pg/rows/catalog.hpp"
 #include "pg/rows/cells.hpp"
-#include "pg/resolve/event_request.hpp"
+#include "pg/resolve/event_detail.hpp"
 #include "pg/entry/event_row.hpp"
 #include "pg/store/memory_store.hpp"
 #include "pg/resolve/phone_memo.hpp"

@@ -1,10 +1,14 @@
 #include "pg/resolve/event_request.hpp"
 
-#include "pg/resolve/detail_jsonb.hpp"
 #include "pg/entry/event_row.hpp"
+#include "pg/resolve/phone_memo.hpp"
 #include "pg/resolve/policy.hpp"
+#include "pg/resolve/settings.hpp"
 
 #include "core/detail_fields.hpp"
+#include "core/email.hpp"
+#include "core/external_id.hpp"
+#include "core/phone.hpp"
 
 namespace pm::pg {
 
@@ -80,19 +84,36 @@ PreparedEvent prepare_event(const RawEvent& raw) {
     return p;
 }
 
-Datum event_detail(const Resolution& resolution, const PreparedEvent& prepared, MemoryContext scratch) {
-    std::vector<core::DetailEntry> detail = resolution.detail;
-    detail.insert(detail.end(), prepared.notes.begin(), prepared.notes.end());
-    const std::vector<core::DetailObject> objects = core::detail_fields(detail, resolution.merge_ids);
-    return pg_call([&] {
-        if (scratch == NULL) return detail_jsonb(objects);
-        MemoryContext caller = MemoryContextSwitchTo(scratch);
-        Datum built = detail_jsonb(objects);
-        MemoryContextSwitchTo(caller);
-        Datum kept = PointerGetDatum(DatumGetJsonbPCopy(built));
-        MemoryContextReset(scratch);
-        return kept;
-    });
+core::EventIdentifier classify_identifier(std::int64_t account, const core::Policy& policy,
+                                          core::Kind kind, const std::string& raw,
+                                          const std::optional<std::string>& region,
+                                          std::optional<std::string>* normalized) {
+    core::EventIdentifier id;
+    id.kind = kind;
+    id.raw = raw;
+    core::Normalized n;
+    switch (kind) {
+        case Kind::Email: n = core::normalize_email(raw); break;
+        case Kind::Phone: {
+            std::optional<std::string> r = region ? core::canonical_region(*region)
+                                                  : std::optional<std::string>(default_region());
+            n = r ? cached_normalize_phone(raw, *r, phone_accept())
+                  : core::Normalized::failure("unknown region \"" + shorten(*region) + "\"");
+            break;
+        }
+        default: n = core::normalize_external_id(raw); break;
+    }
+    if (!n.ok()) {
+        id.validity = core::Validity::Invalid;
+        id.reason = n.error;
+        id.raw = truncated(raw, 256);
+        return id;
+    }
+    *normalized = n.value;
+    id.value = std::move(n.value);
+    if (policy.accepts_kind(kind) && is_blocked(account, kind, id.value))
+        id.validity = core::Validity::Blocked;
+    return id;
 }
 
 }  // namespace pm::pg

@@ -1,9 +1,11 @@
-// An event as the application wrote it, turned into what the rules need,
-// and the rules' answer turned into the event's computed columns. Shared by
-// the events trigger and the bulk path so both read events the same way.
+// An event as the application wrote it (RawEvent), turned into what the
+// rules need (EventRequest): normalized, classified, its policy found.
+// Shared by the events trigger, the consents trigger and the bulk path, so
+// all read events the same way.
 #pragma once
 
-#include "pg/resolve/resolve_event.hpp"
+#include "core/rules.hpp"
+#include "pg/boundary/postgres.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -25,6 +27,16 @@ struct RawEvent {
     std::optional<std::int64_t> event_id;
 };
 
+// What an event row (or a consent row) brings to the rules.
+struct EventRequest {
+    std::int64_t account = 0;
+    std::string source;
+    core::Event event;              // identifiers normalized, owners not yet known
+    Datum properties = 0;           // a non-empty jsonb object, or 0
+    std::optional<std::int64_t> event_id;
+    Datum occurred_at = 0;          // timestamptz for consent rows, or 0 for now()
+};
+
 struct PreparedEvent {
     EventRequest request;
     std::optional<std::string> email_normalized, phone_e164;
@@ -35,10 +47,12 @@ struct PreparedEvent {
 // Needs an SpiScope (policies and blocked values are read through it).
 PreparedEvent prepare_event(const RawEvent& raw);
 
-// The events.detail jsonb of a resolved event, in the current memory
-// context. With `scratch`, the work is done there and the context emptied
-// (the builder's garbage, a few KB an event, adds up over an ingest batch).
-Datum event_detail(const Resolution& resolution, const PreparedEvent& prepared,
-                   MemoryContext scratch = NULL);
+// The normalized identifier of `kind` for an event (phones in `region`),
+// classified as the rules need it: usable, invalid with its reason, or
+// blocked. `normalized` receives the canonical value when there is one.
+core::EventIdentifier classify_identifier(std::int64_t account, const core::Policy& policy,
+                                          core::Kind kind, const std::string& raw,
+                                          const std::optional<std::string>& region,
+                                          std::optional<std::string>* normalized);
 
 }  // namespace pm::pg

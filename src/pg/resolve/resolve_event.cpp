@@ -1,13 +1,8 @@
 #include "pg/resolve/resolve_event.hpp"
 
-#include "pg/resolve/phone_memo.hpp"
 #include "pg/resolve/policy.hpp"
-#include "pg/resolve/settings.hpp"
 #include "pg/boundary/subtransaction.hpp"
 
-#include "core/email.hpp"
-#include "core/external_id.hpp"
-#include "core/phone.hpp"
 
 #include <algorithm>
 #include <map>
@@ -63,38 +58,6 @@ bool still_current(const core::Event& event, const core::ProfileMap& profiles) {
 }
 
 }  // namespace
-
-core::EventIdentifier classify_identifier(std::int64_t account, const core::Policy& policy,
-                                          Kind kind, const std::string& raw,
-                                          const std::optional<std::string>& region,
-                                          std::optional<std::string>* normalized) {
-    core::EventIdentifier id;
-    id.kind = kind;
-    id.raw = raw;
-    core::Normalized n;
-    switch (kind) {
-        case Kind::Email: n = core::normalize_email(raw); break;
-        case Kind::Phone: {
-            std::optional<std::string> r = region ? core::canonical_region(*region)
-                                                  : std::optional<std::string>(default_region());
-            n = r ? cached_normalize_phone(raw, *r, phone_accept())
-                  : core::Normalized::failure("unknown region \"" + shorten(*region) + "\"");
-            break;
-        }
-        default: n = core::normalize_external_id(raw); break;
-    }
-    if (!n.ok()) {
-        id.validity = core::Validity::Invalid;
-        id.reason = n.error;
-        id.raw = truncated(raw, 256);
-        return id;
-    }
-    *normalized = n.value;
-    id.value = std::move(n.value);
-    if (policy.accepts_kind(kind) && is_blocked(account, kind, id.value))
-        id.validity = core::Validity::Blocked;
-    return id;
-}
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "pg/resolve/detail_jsonb.hpp"
+#include "pg/resolve/event_detail.hpp"
 
 extern "C" {
 #include "utils/jsonb.h"
@@ -55,6 +55,21 @@ Datum detail_jsonb(const std::vector<core::DetailObject>& objects) {
     }
     JsonbValue* root = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
     return JsonbPGetDatum(JsonbValueToJsonb(root));
+}
+
+Datum event_detail(const Resolution& resolution, const PreparedEvent& prepared, MemoryContext scratch) {
+    std::vector<core::DetailEntry> detail = resolution.detail;
+    detail.insert(detail.end(), prepared.notes.begin(), prepared.notes.end());
+    const std::vector<core::DetailObject> objects = core::detail_fields(detail, resolution.merge_ids);
+    return pg_call([&] {
+        if (scratch == NULL) return detail_jsonb(objects);
+        MemoryContext caller = MemoryContextSwitchTo(scratch);
+        Datum built = detail_jsonb(objects);
+        MemoryContextSwitchTo(caller);
+        Datum kept = PointerGetDatum(DatumGetJsonbPCopy(built));
+        MemoryContextReset(scratch);
+        return kept;
+    });
 }
 
 }  // namespace pm::pg
