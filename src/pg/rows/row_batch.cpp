@@ -4,6 +4,7 @@
 #include "pg/rows/direct_insert.hpp"
 #include "pg/rows/direct_update.hpp"
 #include "pg/rows/relations.hpp"
+#include "pg/boundary/guard.hpp"
 
 extern "C" {
 #include "access/table.h"
@@ -15,6 +16,10 @@ extern "C" {
 #include <vector>
 
 namespace pm::pg {
+
+void BatchRows::throw_shape_mismatch() {
+    throw SqlError(ERRCODE_INTERNAL_ERROR, "profile_merge: rows of different shapes in one batch");
+}
 
 namespace {
 

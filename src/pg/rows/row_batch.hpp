@@ -10,8 +10,30 @@
 #include "pg/rows/write_target.hpp"
 
 #include <cstddef>
+#include <iterator>
+#include <vector>
 
 namespace pm::pg {
+
+// The cells of a batch of rows of one shape, row after row: the shape is
+// the first row's, so no caller counts columns by hand.
+class BatchRows {
+public:
+    template <std::size_t N>
+    void add(const ColumnValue (&row)[N]) {
+        if (ncolumns_ == 0) ncolumns_ = static_cast<int>(N);
+        if (static_cast<int>(N) != ncolumns_) throw_shape_mismatch();
+        cells_.insert(cells_.end(), std::begin(row), std::end(row));
+    }
+    const ColumnValue* cells() const { return cells_.data(); }
+    int ncolumns() const { return ncolumns_; }
+    std::size_t count() const { return ncolumns_ ? cells_.size() / ncolumns_ : 0; }
+
+private:
+    [[noreturn]] static void throw_shape_mismatch();
+    std::vector<ColumnValue> cells_;
+    int ncolumns_ = 0;
+};
 
 // Everything below is Postgres C only (call inside pg_call).
 
@@ -19,6 +41,9 @@ namespace pm::pg {
 // into profile_merge.<table>. A row that a BEFORE trigger skips is an
 // error: the batch's other rows would disagree with it.
 void insert_batch(const char* table, const ColumnValue* cells, int ncolumns, std::size_t nrows);
+inline void insert_batch(const char* table, const BatchRows& rows) {
+    insert_batch(table, rows.cells(), rows.ncolumns(), rows.count());
+}
 
 // Sets `nset` columns (cells[row * nset ...]) on each row of
 // profile_merge.<table> found by its primary key `pkey` as keys[row].
@@ -27,5 +52,10 @@ struct RowKey {
 };
 void update_batch(const char* table, const char* pkey, const RowKey* keys, const ColumnValue* cells,
                   int nset, std::size_t nrows);
+// `rows` holds one row of cells to set for each of `keys`.
+inline void update_batch(const char* table, const char* pkey, const std::vector<RowKey>& keys,
+                         const BatchRows& rows) {
+    update_batch(table, pkey, keys.data(), rows.cells(), rows.ncolumns(), keys.size());
+}
 
 }  // namespace pm::pg

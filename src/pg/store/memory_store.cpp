@@ -1,4 +1,5 @@
 #include "pg/store/memory_store.hpp"
+#include "pg/store/saved_state.hpp"
 #include "pg/rows/catalog.hpp"
 
 #include "pg/boundary/arrays.hpp"
@@ -30,17 +31,14 @@ Plan profiles_plan(
 Plan insert_merges_plan(
     "INSERT INTO merges (account_id, merge_id, survivor_id, merged_id, event_id, reason,"
     "                    survivor_before, merged_before, moved_identifiers, added_identifiers)"
-    " SELECT a, id, s, m, e, r,"
-    "        jsonb_build_object('external_id', sx, 'email', se, 'phone', sp, 'properties', sprops,"
-    "                           'updated_at', supd),"
-    "        jsonb_build_object('external_id', mx, 'email', me, 'phone', mp, 'properties', mprops,"
-    "                           'updated_at', mupd),"
+    " SELECT a, id, s, m, e, r, " PM_SAVED_STATE_SQL("s_") ", " PM_SAVED_STATE_SQL("m_") ","
     "        moved::bigint[], added::bigint[]"
     "   FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],"
     "               $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::timestamptz[],"
     "               $12::text[], $13::text[], $14::text[], $15::jsonb[], $16::timestamptz[],"
     "               $17::text[], $18::text[])"
-    "        AS u(a, id, s, m, e, r, sx, se, sp, sprops, supd, mx, me, mp, mprops, mupd, moved, added)"
+    "        AS u(a, id, s, m, e, r, s_external_id, s_email, s_phone, s_properties, s_updated_at,"
+    "             m_external_id, m_email, m_phone, m_properties, m_updated_at, moved, added)"
     "  ORDER BY id",
     {"bigint[]", "bigint[]", "bigint[]", "bigint[]", "bigint[]", "text[]", "text[]", "text[]",
      "text[]", "jsonb[]", "timestamptz[]", "text[]", "text[]", "text[]", "jsonb[]",
@@ -463,77 +461,108 @@ void MemoryStore::forget_all() {
 // the identifiers and merges that name them, detaches before the copies
 // that take the detached values' places under the unique index.
 void MemoryStore::write_changes() {
-    std::vector<ColumnValue> new_profiles, profile_changes;
-    std::vector<RowKey> changed_keys;
+    BatchRows new_profiles, profile_changes, new_identifiers, detaches, new_consents;
+    std::vector<RowKey> changed_keys, detached_keys;
     for (const ProfileKey& key : changed_profiles_) {
         const Profile& p = profiles_.at(key);
-        const ColumnValue columns[] = {
-            optional_text_cell("email", p.columns.email),
-            optional_text_cell("phone", p.columns.phone),
-            optional_text_cell("external_id", p.columns.external_id),
-            datum_cell("properties", p.properties),
-            datum_cell("updated_at", p.updated_at),
-            int8_cell("merged_into", p.merged_into),
-        };
         if (p.stored) {
             changed_keys.push_back({key.first, key.second});
-            profile_changes.insert(profile_changes.end(), std::begin(columns), std::end(columns));
-            continue;
+            add_profile_change(profile_changes, p);
+        } else {
+            add_new_profile(new_profiles, key, p);
         }
-        const ColumnValue row[] = {
-            int8_cell("account_id", key.first), int8_cell("profile_id", key.second),
-            columns[0], columns[1], columns[2], columns[3],
-            datum_cell("created_at", now_), columns[4], columns[5],
-        };
-        new_profiles.insert(new_profiles.end(), std::begin(row), std::end(row));
     }
-
-    std::vector<ColumnValue> new_identifiers, detaches;
-    std::vector<RowKey> detached_keys;
     for (std::size_t index : changed_identifiers_) {
         const Identifier& row = identifiers_[index];
-        const ColumnValue detach[] = {
-            row.detached ? datum_cell("detached_at", now_) : null_cell("detached_at"),
-            row.detached ? text_cell("detach_reason", row.detach_reason) : null_cell("detach_reason"),
-            int8_cell("detached_by_event", row.detached_by_event),
-        };
         if (row.stored) {
             detached_keys.push_back({row.account, row.id});
-            detaches.insert(detaches.end(), std::begin(detach), std::end(detach));
-            continue;
+            add_detach(detaches, row);
+        } else {
+            add_new_identifier(new_identifiers, row);
         }
-        const ColumnValue cells[] = {
-            int8_cell("account_id", row.account), int8_cell("identifier_id", row.id),
-            text_cell("kind", core::kind_name(row.kind)), text_cell("value", row.value),
-            int8_cell("profile_id", row.profile), optional_text_cell("source", row.source),
-            int8_cell("event_id", row.event_id), int8_cell("merge_id", row.merge_id),
-            datum_cell("attached_at", now_), detach[0], detach[1], detach[2],
-        };
-        new_identifiers.insert(new_identifiers.end(), std::begin(cells), std::end(cells));
     }
-
-    std::vector<ColumnValue> new_consents;
-    for (const ConsentRow& c : consents_) {
-        const ColumnValue cells[] = {
-            int8_cell("consent_id", c.id), int8_cell("account_id", c.account),
-            text_cell("channel", c.channel), text_cell("value", c.value),
-            text_cell("status", c.status), text_cell("source", c.source),
-            text_cell("method", c.method), datum_cell("recorded_at", c.recorded_at ? c.recorded_at : now_),
-            int8_cell("event_id", c.event_id), int8_cell("profile_id", c.profile),
-        };
-        new_consents.insert(new_consents.end(), std::begin(cells), std::end(cells));
-    }
+    for (const ConsentRow& c : consents_) add_new_consent(new_consents, c);
 
     pg_call([&] {
-        insert_batch(catalog::kProfiles, new_profiles.data(), 9, new_profiles.size() / 9);
-        update_batch(catalog::kProfiles, catalog::kProfilesPkey, changed_keys.data(), profile_changes.data(), 6,
-                     changed_keys.size());
-        update_batch(catalog::kIdentifiers, catalog::kIdentifiersPkey, detached_keys.data(), detaches.data(), 3,
-                     detached_keys.size());
-        insert_batch(catalog::kIdentifiers, new_identifiers.data(), 12, new_identifiers.size() / 12);
+        insert_batch(catalog::kProfiles, new_profiles);
+        update_batch(catalog::kProfiles, catalog::kProfilesPkey, changed_keys, profile_changes);
+        update_batch(catalog::kIdentifiers, catalog::kIdentifiersPkey, detached_keys, detaches);
+        insert_batch(catalog::kIdentifiers, new_identifiers);
     });
     write_merges();
-    pg_call([&] { insert_batch(catalog::kConsents, new_consents.data(), 10, new_consents.size() / 10); });
+    pg_call([&] { insert_batch(catalog::kConsents, new_consents); });
+}
+
+// The columns of a profile that a batch may change.
+void MemoryStore::add_profile_change(BatchRows& rows, const Profile& p) const {
+    const ColumnValue cells[] = {
+        optional_text_cell("email", p.columns.email),
+        optional_text_cell("phone", p.columns.phone),
+        optional_text_cell("external_id", p.columns.external_id),
+        datum_cell("properties", p.properties),
+        datum_cell("updated_at", p.updated_at),
+        int8_cell("merged_into", p.merged_into),
+    };
+    rows.add(cells);
+}
+
+void MemoryStore::add_new_profile(BatchRows& rows, const ProfileKey& key, const Profile& p) const {
+    const ColumnValue cells[] = {
+        int8_cell("account_id", key.first),
+        int8_cell("profile_id", key.second),
+        optional_text_cell("email", p.columns.email),
+        optional_text_cell("phone", p.columns.phone),
+        optional_text_cell("external_id", p.columns.external_id),
+        datum_cell("properties", p.properties),
+        datum_cell("created_at", now_),
+        datum_cell("updated_at", p.updated_at),
+        int8_cell("merged_into", p.merged_into),
+    };
+    rows.add(cells);
+}
+
+// The detach columns of a stored identifier row.
+void MemoryStore::add_detach(BatchRows& rows, const Identifier& row) const {
+    const ColumnValue cells[] = {
+        row.detached ? datum_cell("detached_at", now_) : null_cell("detached_at"),
+        row.detached ? text_cell("detach_reason", row.detach_reason) : null_cell("detach_reason"),
+        int8_cell("detached_by_event", row.detached_by_event),
+    };
+    rows.add(cells);
+}
+
+void MemoryStore::add_new_identifier(BatchRows& rows, const Identifier& row) const {
+    const ColumnValue cells[] = {
+        int8_cell("account_id", row.account),
+        int8_cell("identifier_id", row.id),
+        text_cell("kind", core::kind_name(row.kind)),
+        text_cell("value", row.value),
+        int8_cell("profile_id", row.profile),
+        optional_text_cell("source", row.source),
+        int8_cell("event_id", row.event_id),
+        int8_cell("merge_id", row.merge_id),
+        datum_cell("attached_at", now_),
+        row.detached ? datum_cell("detached_at", now_) : null_cell("detached_at"),
+        row.detached ? text_cell("detach_reason", row.detach_reason) : null_cell("detach_reason"),
+        int8_cell("detached_by_event", row.detached_by_event),
+    };
+    rows.add(cells);
+}
+
+void MemoryStore::add_new_consent(BatchRows& rows, const ConsentRow& c) const {
+    const ColumnValue cells[] = {
+        int8_cell("consent_id", c.id),
+        int8_cell("account_id", c.account),
+        text_cell("channel", c.channel),
+        text_cell("value", c.value),
+        text_cell("status", c.status),
+        text_cell("source", c.source),
+        text_cell("method", c.method),
+        datum_cell("recorded_at", c.recorded_at ? c.recorded_at : now_),
+        int8_cell("event_id", c.event_id),
+        int8_cell("profile_id", c.profile),
+    };
+    rows.add(cells);
 }
 
 // The merge log keeps its SQL: its before-images are JSON objects that

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "pg/rows/attached_values.hpp"
+#include "pg/rows/row_batch.hpp"
 #include "pg/store/store.hpp"
 
 #include <cstdint>
@@ -145,6 +146,11 @@ private:
     std::vector<ProfileKey> load_profiles(std::vector<ProfileKey> keys);
     void load_identifiers_of(const std::vector<ProfileKey>& keys);
     void write_changes();
+    void add_profile_change(BatchRows& rows, const Profile& p) const;
+    void add_new_profile(BatchRows& rows, const ProfileKey& key, const Profile& p) const;
+    void add_detach(BatchRows& rows, const Identifier& row) const;
+    void add_new_identifier(BatchRows& rows, const Identifier& row) const;
+    void add_new_consent(BatchRows& rows, const ConsentRow& c) const;
     void write_merges();
     void forget_all();
     std::size_t estimated_bytes() const;

@@ -1,4 +1,5 @@
 #include "pg/store/table_store.hpp"
+#include "pg/store/saved_state.hpp"
 #include "pg/rows/catalog.hpp"
 
 #include "pg/boundary/arrays.hpp"
@@ -114,15 +115,10 @@ Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_
 
 // One row: the merge's id and both profiles as they were (for unmerge).
 Plan merge_snapshot_plan(
-    "SELECT nextval('profile_merge.merges_merge_id_seq'), s.before, m.before,"
-    "       m.external_id, m.email, m.phone, m.properties"
-    "  FROM (SELECT jsonb_build_object('external_id', external_id, 'email', email, 'phone', phone,"
-    "                                  'properties', properties, 'updated_at', updated_at) AS before"
-    "          FROM profiles WHERE account_id = $1 AND profile_id = $2) s,"
-    "       (SELECT jsonb_build_object('external_id', external_id, 'email', email, 'phone', phone,"
-    "                                  'properties', properties, 'updated_at', updated_at) AS before,"
-    "               external_id, email, phone, properties"
-    "          FROM profiles WHERE account_id = $1 AND profile_id = $3) m",
+    "SELECT nextval('profile_merge.merges_merge_id_seq'), " PM_SAVED_STATE_SQL("s.") ", "
+    PM_SAVED_STATE_SQL("m.") ", m.external_id, m.email, m.phone, m.properties"
+    "  FROM profiles s, profiles m"
+    " WHERE s.account_id = $1 AND s.profile_id = $2 AND m.account_id = $1 AND m.profile_id = $3",
     {"bigint", "bigint", "bigint"});
 
 
