@@ -9,6 +9,7 @@ packages=(
   g++ make cmake pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-dev
+  jq                     # test/sh/meta_json.sh parses META.json
 )
 
 missing=()

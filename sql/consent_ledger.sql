@@ -4,6 +4,9 @@
 -- that cannot be recorded. Accounts 4501-4509 belong to this suite.
 SET search_path = profile_merge, public;
 \pset null '(null)'
+-- a row wider than 160 characters prints expanded, one column a line
+\pset columns 160
+\x auto
 
 \ir test/sql/story_helpers.sql
 

@@ -3,23 +3,9 @@
 -- (through \gset variables, names and booleans), never raw.
 SET search_path = profile_merge, public;
 
--- Runs a statement and returns its SQLSTATE and message, or 'ok'. The
--- optional pairs (literal, name) replace raw ids in the message.
-CREATE FUNCTION pg_temp.try(stmt text, VARIADIC subst text[] DEFAULT '{}') RETURNS text
-    LANGUAGE plpgsql AS $$
-DECLARE
-    state text;
-    msg   text;
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-    FOR i IN 1 .. coalesce(array_length(subst, 1), 0) / 2 LOOP
-        msg := regexp_replace(msg, '\m' || subst[2 * i - 1] || '\M', subst[2 * i], 'g');
-    END LOOP;
-    RETURN state || ': ' || msg;
-END $$;
+-- pg_temp.try(statement, literal, name, ...): 'ok', or the SQLSTATE and
+-- message it raised, the pairs (literal, name) replacing raw ids
+\ir test/sql/try.sql
 
 -- Profiles by name, to print ids relatively.
 CREATE TEMP TABLE names (id bigint PRIMARY KEY, name text NOT NULL);

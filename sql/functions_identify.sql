@@ -3,23 +3,16 @@
 -- Ids come from sequences other suites share: they are printed relatively
 -- (through \gset variables and booleans), never raw.
 SET search_path = profile_merge, public;
+-- a row wider than 160 characters prints expanded, one column a line
+\pset columns 160
+\x auto
 
--- Runs a statement and returns its SQLSTATE and message, or 'ok'.
-CREATE FUNCTION pg_temp.try(stmt text) RETURNS text
-    LANGUAGE plpgsql AS $$
-DECLARE
-    state text;
-    msg   text;
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-    RETURN state || ': ' || msg;
-END $$;
+-- pg_temp.try(statement): 'ok', or the SQLSTATE and message it raised
+\ir test/sql/try.sql
 
 -- The signature: every argument named and defaulted, a table of three columns.
-SELECT pg_get_function_arguments('identify'::regproc) AS arguments,
+-- (one argument a line)
+SELECT replace(pg_get_function_arguments('identify'::regproc), ', ', E',\n') AS arguments,
        pg_get_function_result('identify'::regproc) AS result;
 
 ------------------------------------------------------------------------------
@@ -114,7 +107,9 @@ SELECT count(*) AS profiles_before FROM profiles WHERE account_id = 500 \gset
 SELECT event_id AS e4, profile_id IS NULL AS no_profile, outcome
   FROM identify(500, email => 'not an email', phone => '12') \gset
 \echo :no_profile :outcome
-SELECT email, phone, email_normalized, phone_e164, outcome, detail
+SELECT email, phone, email_normalized, phone_e164, outcome,
+       (SELECT string_agg(e::text, E'\n' ORDER BY n)
+          FROM jsonb_array_elements(detail) WITH ORDINALITY AS t(e, n)) AS detail  -- an element a line
   FROM events WHERE account_id = 500 AND event_id = :e4;
 -- blank fields count as absent
 SELECT profile_id IS NULL AS no_profile, outcome FROM identify(500, 'form', email => '', phone => '  ');

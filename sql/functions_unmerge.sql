@@ -4,6 +4,9 @@
 -- Ids come from sequences other suites share: they are printed by name
 -- (through \gset variables and a names table), never raw.
 SET search_path = profile_merge, public;
+-- a row wider than 160 characters prints expanded, one column a line
+\pset columns 160
+\x auto
 
 \ir test/sql/named_ids.sql
 

@@ -6,6 +6,9 @@
 -- with the other suites, so ids are printed relatively (as comparisons).
 SET search_path = profile_merge, public;
 \pset null '(null)'
+-- a row wider than 160 characters prints expanded, one column a line
+\pset columns 160
+\x auto
 
 -- A crash of any backend makes the postmaster re-initialize: the
 -- postmaster's own start time does not change then, but every auxiliary
@@ -18,19 +21,7 @@ SELECT backend_start AS checkpointer_start FROM pg_stat_activity
 -- pg_temp.try(statement): runs it and shows 'ok' or the SQLSTATE and
 -- message it raised (a message longer than 300 characters would itself be a
 -- failure: it is replaced by its length).
-CREATE FUNCTION pg_temp.try(stmt text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE st text; msg text;
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-    IF length(msg) > 300 THEN
-        msg := 'a message of ' || length(msg) || ' characters';
-    END IF;
-    RETURN st || ': ' || msg;
-END $$;
+\ir test/sql/try.sql
 
 -- pg_temp.ev(...): inserts one event and returns the stored row, so that a
 -- list of cases can be run with LATERAL.
@@ -44,11 +35,12 @@ VALUES (account, source, hint, email, phone, external_id, properties)
 RETURNING *
 $$;
 
--- pg_temp.said(detail): the detail without values: action kind (reason).
+-- pg_temp.said(detail): the detail without values: action kind (reason),
+-- one element a line.
 CREATE FUNCTION pg_temp.said(detail jsonb) RETURNS text
 LANGUAGE sql STRICT AS $$
 SELECT coalesce(string_agg(e->>'action' || ' ' || (e->>'kind')
-                           || coalesce(' (' || (e->>'reason') || ')', ''), '; ' ORDER BY n), '')
+                           || coalesce(' (' || (e->>'reason') || ')', ''), E';\n' ORDER BY n), '')
   FROM jsonb_array_elements(detail) WITH ORDINALITY AS t(e, n)
 $$;
 

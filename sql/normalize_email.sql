@@ -6,6 +6,9 @@
 --   message names the reason (normalize_email), NULL (try_normalize_email).
 SET search_path = profile_merge, public;
 \pset null '<NULL>'
+-- a row wider than 160 characters prints expanded, one column a line
+\pset columns 160
+\x auto
 
 -- Runs normalize_email and shows either its result or the SQLSTATE and
 -- message it raised. psql prints control characters in a result cell as \xNN,
@@ -59,7 +62,9 @@ INSERT INTO valid_cases (label, raw) VALUES
     ('domain label of 63 octets',      'a@' || repeat('b', 63) || '.com'),
     ('address of exactly 254 octets',  repeat('a', 64) || '@' || repeat('b', 63) || '.' || repeat('c', 63) || '.' || repeat('d', 57) || '.com');
 
-SELECT n, label, pg_temp.email_result(raw) AS result FROM valid_cases ORDER BY n;
+-- (results longer than 100 characters continue on the next line)
+SELECT n, label, regexp_replace(pg_temp.email_result(raw), '(.{100})(?=.)', E'\\1\n', 'g') AS result
+  FROM valid_cases ORDER BY n;
 
 -- the canonical form is a fixed point, and try_ agrees with normalize_
 SELECT count(*) AS cases,
@@ -134,7 +139,9 @@ INSERT INTO invalid_cases (label, raw) VALUES
     ('DEL at the end',                 E'ana@example.com\x7f'),
     ('C1 control character',           E'ana\u0085x@example.com');
 
-SELECT n, label, pg_temp.email_result(raw) AS result FROM invalid_cases ORDER BY n;
+-- (results longer than 100 characters continue on the next line)
+SELECT n, label, regexp_replace(pg_temp.email_result(raw), '(.{100})(?=.)', E'\\1\n', 'g') AS result
+  FROM invalid_cases ORDER BY n;
 
 -- every one of them is NULL for try_normalize_email and 22023 for normalize_email
 SELECT count(*) AS cases,

@@ -9,6 +9,9 @@
 -- defaults (US, valid).
 SET search_path = profile_merge, public;
 \pset null '<NULL>'
+-- a row wider than 160 characters prints expanded, one column a line
+\pset columns 160
+\x auto
 
 CREATE FUNCTION pg_temp.phone_result(raw text, region text) RETURNS text
 LANGUAGE plpgsql AS $$

@@ -5,6 +5,9 @@
 -- this suite.
 SET search_path = profile_merge, public;
 \pset null '(null)'
+-- a row wider than 160 characters prints expanded, one column a line
+\pset columns 160
+\x auto
 
 \ir test/sql/story_helpers.sql
 

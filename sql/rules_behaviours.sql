@@ -3,6 +3,9 @@
 -- people type them. Accounts 4101-4112 belong to this suite.
 SET search_path = profile_merge, public;
 \pset null '(null)'
+-- a row wider than 160 characters prints expanded, one column a line
+\pset columns 160
+\x auto
 
 \ir test/sql/story_helpers.sql
 

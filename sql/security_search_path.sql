@@ -26,11 +26,24 @@ SELECT c.oid, c.oid::regclass AS relation, c.relkind, c.relacl
                   AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'profile_merge';
 
--- every function has a pinned search_path (none listed)
+-- every function has a pinned search_path (none listed) but the C functions
+-- DESIGN.md section 6 exempts, listed in test/sql/search_path_exceptions.sql
+\ir test/sql/search_path_exceptions.sql
 SELECT function AS function_without_pinned_search_path
   FROM ext_functions
  WHERE NOT EXISTS (SELECT FROM unnest(proconfig) c WHERE c LIKE 'search_path=%')
+   AND oid NOT IN (SELECT function FROM search_path_exceptions)
  ORDER BY function::text;
+-- the exceptions: each belongs to the extension, is a C function, is not
+-- SECURITY DEFINER and carries no setting at all (so no search_path clause
+-- costs it a GUC save and restore per call)
+SELECT x.function AS exempt_function, f.oid IS NOT NULL AS of_extension,
+       l.lanname AS language, p.prosecdef AS security_definer, p.proconfig AS settings
+  FROM search_path_exceptions x
+  JOIN pg_proc p ON p.oid = x.function
+  JOIN pg_language l ON l.oid = p.prolang
+  LEFT JOIN ext_functions f ON f.oid = x.function
+ ORDER BY x.function::text;
 -- pinned to what: pg_catalog first, pg_temp last, never public or "$user"
 SELECT DISTINCT c AS pinned_search_path,
        c LIKE 'search_path=pg_catalog,%' AND c LIKE '%, pg_temp' AND c !~ 'public|\$user' AS safe
@@ -261,6 +274,14 @@ SELECT profile_merge.find_profile(920, email => ' carla.hostile@EXAMPLE.org ') A
        profile_merge.resolve_profile(920, :carla_email) AS resolved_email_profile,
        profile_merge.normalize_email(' Carla.Hostile@Example.org ') AS normalized_email,
        profile_merge.try_normalize_phone('(415) 555-0150') AS normalized_phone \gset
+-- the functions without a pinned search_path, every one of them
+CREATE TEMP TABLE exempt_hostile AS
+SELECT profile_merge.try_normalize_email('Carla.Hostile@Example.org') AS try_email,
+       profile_merge.normalize_phone('(415) 555-0150') AS phone,
+       profile_merge.normalize_phone('020 7946 0150', 'GB') AS phone_gb,
+       profile_merge.try_normalize_phone('020 7946 0150', 'GB') AS try_phone_gb,
+       profile_merge.phone_info('(415) 555-0150') AS info,
+       profile_merge.phone_info('020 7946 0150', 'GB') AS info_gb;
 CREATE TEMP TABLE explained_hostile AS
 SELECT * FROM profile_merge.explain_profile(920, :carla_phone) WITH ORDINALITY;
 SELECT profile_merge.profile_graph(920, :carla_phone) AS graph_hostile \gset
@@ -300,6 +321,9 @@ SELECT email, phone, outcome FROM events WHERE account_id = 920 AND source = 'im
 SELECT :found_by_email = :carla_phone AS found_by_email, :found_by_phone = :carla_phone AS found_by_phone,
        :found_nobody = -1 AS found_nobody, :resolved_email_profile = :carla_phone AS resolved,
        :'normalized_email' AS normalized_email, :'normalized_phone' AS normalized_phone;
+SELECT try_email, phone, phone_gb, try_phone_gb FROM exempt_hostile;
+SELECT (info).e164, (info).region, (info_gb).e164 AS e164_gb, (info_gb).region AS region_gb
+  FROM exempt_hostile;
 -- explain_profile and profile_graph as read with the hostile path (before
 -- the unmerges below)
 SELECT step, CASE profile_id WHEN :carla_phone THEN 'phone profile' WHEN :carla_email THEN 'email profile'

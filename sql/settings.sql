@@ -7,6 +7,9 @@
 --                                 two-argument forms always require valid
 SET search_path = profile_merge, public;
 \pset null '<NULL>'
+-- a row wider than 160 characters prints expanded, one column a line
+\pset columns 160
+\x auto
 
 CREATE FUNCTION pg_temp.phone_result(raw text) RETURNS text
 LANGUAGE plpgsql AS $$

@@ -15,3 +15,20 @@ RETURNS bigint
     AS 'MODULE_PATHNAME', 'pm_resolve_profile'
     LANGUAGE C STABLE STRICT
     SET search_path = pg_catalog, @extschema@, pg_temp;
+
+------------------------------------------------------------------------------
+-- Issue 12: the normalizers and phone_info without a pinned search_path
+------------------------------------------------------------------------------
+-- DESIGN.md section 6 exempts C functions that run no SQL, look nothing up
+-- by name and are not SECURITY DEFINER: for them the clause changes nothing
+-- but costs a GUC save and restore on every call, more than the work of
+-- normalizing one e-mail address. sql/security_search_path lists exactly
+-- these and fails on any other function without a pinned search_path.
+ALTER FUNCTION normalize_email(text) RESET search_path;
+ALTER FUNCTION try_normalize_email(text) RESET search_path;
+ALTER FUNCTION normalize_phone(text) RESET search_path;
+ALTER FUNCTION normalize_phone(text, text) RESET search_path;
+ALTER FUNCTION try_normalize_phone(text) RESET search_path;
+ALTER FUNCTION try_normalize_phone(text, text) RESET search_path;
+ALTER FUNCTION phone_info(text) RESET search_path;
+ALTER FUNCTION phone_info(text, text) RESET search_path;

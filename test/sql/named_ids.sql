@@ -36,19 +36,12 @@ BEGIN
     t := regexp_replace(t, '\d{4}-\d\d-\d\d[ T][0-9:.+-]+', '<time>', 'g');
     RETURN regexp_replace(t, '[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d? [0-9:.]+ \d{4}( [A-Z]+)?', '<time>', 'g');
 END $$;
--- Runs a statement and returns its SQLSTATE, message and hint (ids named),
--- or 'ok'.
-CREATE FUNCTION pg_temp.try(stmt text) RETURNS text
-    LANGUAGE plpgsql AS $$
-DECLARE
-    state text;
-    msg   text;
-    hint  text;
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN state || ': ' || pg_temp.rel(msg) || coalesce(' HINT: ' || pg_temp.rel(nullif(hint, '')), '');
-END $$;
+-- pg_temp.try(statement): 'ok', or the SQLSTATE, message and hint it
+-- raised (test/sql/try.sql), ids named and times hidden by rel(); the hint
+-- on a line of its own
+\ir try.sql
+CREATE OR REPLACE FUNCTION pg_temp.try_text(msg text, hint text) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT pg_temp.rel(msg) || coalesce(E'\nHINT: ' || pg_temp.rel(nullif(hint, '')), '')
+$$;
 \set ECHO all

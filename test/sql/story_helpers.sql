@@ -16,8 +16,9 @@
 --       new profile prints the name proposed for it ('#n' is appended when the
 --       account already has a profile of that name).
 --   pg_temp.id(account, 'name')  gives the id back (an error if no such name).
---   pg_temp.show(detail)  prints a detail array with other_profile named, the
---       value of a 'profile' entry (a profile_hint) named, and merge_id as
+--   pg_temp.show(detail)  prints a detail array one element per line (an
+--       empty array as []), with other_profile named, the value of a
+--       'profile' entry (a profile_hint) named, and merge_id as
 --       'survivor <- merged' from the merges row it names.
 CREATE TEMP TABLE names (profile_id bigint PRIMARY KEY, account_id bigint, name text NOT NULL,
                          UNIQUE (account_id, name));
@@ -46,9 +47,9 @@ BEGIN
     IF found IS NULL THEN RAISE EXCEPTION 'no profile named % in account %', wanted, account; END IF;
     RETURN found;
 END $$;
-CREATE FUNCTION pg_temp.show(detail jsonb) RETURNS jsonb
+CREATE FUNCTION pg_temp.show(detail jsonb) RETURNS text
 LANGUAGE sql STRICT AS $$
-SELECT coalesce(jsonb_agg(
+SELECT coalesce(string_agg((
          e || CASE WHEN e->>'kind' = 'profile' AND e->>'value' ~ '^[0-9]+$'
                    THEN jsonb_build_object('value', pg_temp.who((e->>'value')::bigint))
                    ELSE '{}' END
@@ -59,8 +60,8 @@ SELECT coalesce(jsonb_agg(
                    THEN jsonb_build_object('merge_id',
                           (SELECT pg_temp.who(m.survivor_id) || ' <- ' || pg_temp.who(m.merged_id)
                              FROM profile_merge.merges m WHERE m.merge_id = (e->>'merge_id')::bigint))
-                   ELSE '{}' END
-         ORDER BY n), '[]')
+                   ELSE '{}' END)::text,
+         E'\n' ORDER BY n), '[]')
   FROM jsonb_array_elements(detail) WITH ORDINALITY AS t(e, n)
 $$;
 \set ECHO all
