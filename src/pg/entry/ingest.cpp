@@ -83,11 +83,9 @@ Plan setval_plan("SELECT setval($1::regclass, $2)", {"text", "bigint"});
 
 // The cells of one events row, in table order, as the trigger would have
 // left the row: the application's columns as staged, the rest resolved.
-constexpr int kEventColumns = 17;
-
-void add_event_row(std::vector<ColumnValue>& cells, std::int64_t event_id, const RawEvent& raw,
+void add_event_row(BatchRows& rows, std::int64_t event_id, const RawEvent& raw,
                    const PreparedEvent& p, const Resolution& r, MemoryContext scratch) {
-    const ColumnValue row[kEventColumns] = {
+    const ColumnValue row[] = {
         int8_cell("event_id", event_id),
         int8_cell("account_id", raw.account),
         optional_text_cell("source", raw.source),
@@ -107,7 +105,7 @@ void add_event_row(std::vector<ColumnValue>& cells, std::int64_t event_id, const
         // built in `scratch`: its garbage stayed until the batch's end, 80 MB of it
         {"detail", event_detail(r, p, scratch), false},
     };
-    cells.insert(cells.end(), std::begin(row), std::end(row));
+    rows.add(row);
 }
 
 std::string quote_ident(const std::string& s) { return *quote_plan.run({Param::text(s)}).text(0, 0); }
@@ -225,6 +223,110 @@ private:
     MemoryContext context_;
 };
 
+
+// What ingest() sets up before its first batch: the tables locked against
+// other writers, the ids the load starts from, its one now(), and a cursor
+// over the staging query.
+struct IngestStart {
+    IdCounters first_ids;
+    Datum now = 0;
+    std::int64_t now_us = 0;
+    std::int64_t total = 0;
+    Portal portal = nullptr;
+};
+
+IngestStart start_ingest(Oid relid, const std::optional<std::string>& order_by) {
+    SpiScope spi;
+    IngestStart start;
+    lock_plan.run({});
+    Rows seq = sequences_plan.run({});
+    start.first_ids = {seq.int8(0, 0), seq.int8(0, 1), seq.int8(0, 2), seq.int8(0, 3), seq.int8(0, 4)};
+    start.now = seq.datum(0, 5);
+    start.now_us = seq.int8(0, 6);
+    const std::string query = staging_query(relid, order_by);
+    // Without ORDER BY the events are replayed in the table's physical
+    // order, which a synchronized scan would rotate.
+    no_sync_scan_plan.run({});
+    const std::string count_sql = "SELECT count(*) FROM (" + query + ") q";
+    start.total = pg_call([&] {
+        SPI_execute(count_sql.c_str(), true, 1);
+        bool isnull;
+        return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    });
+    start.portal = pg_call([&] {
+        SPIPlanPtr plan = SPI_prepare(query.c_str(), 0, nullptr);
+        if (!plan) elog(ERROR, "profile_merge: could not prepare the staging query");
+        return SPI_cursor_open("profile_merge_ingest", plan, nullptr, nullptr, true);
+    });
+    return start;
+}
+
+// A batch's events prepared, and the values and hints the store must load
+// for them. `done` counts the staged rows before the batch, for messages.
+struct PreparedBatch {
+    std::vector<PreparedEvent> events;
+    std::vector<BatchKey> values;
+    std::vector<std::pair<std::int64_t, core::ProfileId>> hints;
+};
+
+PreparedBatch prepare_batch(const std::vector<RawEvent>& batch, std::int64_t done) {
+    PreparedBatch out;
+    out.events.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        try {
+            out.events.push_back(prepare_event(batch[i]));
+        } catch (const SqlError& e) {
+            throw SqlError(e.sqlstate(), std::string(e.what()) + " (staged row " +
+                                             std::to_string(done + static_cast<std::int64_t>(i) + 1) + ")",
+                           e.detail());
+        }
+        const EventRequest& req = out.events.back().request;
+        for (const core::EventIdentifier& id : req.event.identifiers)
+            if (id.validity == core::Validity::Usable) out.values.push_back({req.account, id.kind, id.value});
+        if (req.event.hint_given) out.hints.push_back({req.account, req.event.hint_raw});
+    }
+    return out;
+}
+
+// One batch of staged rows: prepared, resolved in memory in order, then
+// written (the store's rows, then the events).
+void ingest_batch(const Rows& rows, std::int64_t done, MemoryStore& memory, IdCounters& ids,
+                  MemoryContext scratch) {
+    std::vector<RawEvent> batch;
+    batch.reserve(rows.size());
+    for (std::uint64_t i = 0; i < rows.size(); ++i) batch.push_back(read_staged(rows, i));
+    prewarm_phones(batch);
+
+    PreparedBatch prepared = prepare_batch(batch, done);
+    memory.load(prepared.values, prepared.hints);
+
+    BatchRows events;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        PreparedEvent& p = prepared.events[i];
+        p.request.event_id = ids.event++;
+        memory.set_account(p.request.account);
+        Resolution r = resolve_event(p.request, memory);
+        add_event_row(events, *p.request.event_id, batch[i], p, r, scratch);
+    }
+    IngestWriting writing;
+    memory.flush();
+    pg_call([&] { insert_batch(catalog::kEvents, events); });
+}
+
+// The cursor closed, and each sequence moved past the ids the load used.
+void finish_ingest(Portal portal, const IdCounters& first_ids, const IdCounters& ids) {
+    SpiScope spi;
+    pg_call([&] { SPI_cursor_close(portal); });
+    const std::pair<const char*, std::int64_t IdCounters::*> sequences[] = {
+        {"profile_merge.events_event_id_seq", &IdCounters::event},
+        {"profile_merge.profiles_profile_id_seq", &IdCounters::profile},
+        {"profile_merge.identifiers_identifier_id_seq", &IdCounters::identifier},
+        {"profile_merge.merges_merge_id_seq", &IdCounters::merge},
+        {"profile_merge.consents_consent_id_seq", &IdCounters::consent}};
+    for (const auto& [name, field] : sequences)
+        if (ids.*field != first_ids.*field) setval_plan.run({Param::text(name), Param::int8(ids.*field - 1)});
+}
+
 }  // namespace
 }  // namespace pm::pg
 
@@ -240,109 +342,28 @@ PM_FUNCTION(pm_ingest) {
     IngestContext batch_context(IngestContext::Batch);
     IngestContext store_context(IngestContext::Store);
     IngestContext scratch_context(IngestContext::Scratch);
-    IdCounters ids;
-    const IdCounters first_ids = [&] {
-        SpiScope spi;
-        lock_plan.run({});
-        Rows seq = sequences_plan.run({});
-        ids = {seq.int8(0, 0), seq.int8(0, 1), seq.int8(0, 2), seq.int8(0, 3), seq.int8(0, 4)};
-        return ids;
-    }();
-    Datum now = 0;
-    std::int64_t now_us = 0, total = 0;
-    Portal portal = nullptr;
-    {
-        SpiScope spi;
-        Rows seq = sequences_plan.run({});
-        now = seq.datum(0, 5);
-        now_us = seq.int8(0, 6);
-        const std::string query = staging_query(relid, order_by);
-        // Without ORDER BY the events are replayed in the table's physical
-        // order, which a synchronized scan would rotate.
-        no_sync_scan_plan.run({});
-        const std::string count_sql = "SELECT count(*) FROM (" + query + ") q";
-        total = pg_call([&] {
-            SPI_execute(count_sql.c_str(), true, 1);
-            bool isnull;
-            return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-        });
-        portal = pg_call([&] {
-            SPIPlanPtr plan = SPI_prepare(query.c_str(), 0, nullptr);
-            if (!plan) elog(ERROR, "profile_merge: could not prepare the staging query");
-            return SPI_cursor_open("profile_merge_ingest", plan, nullptr, nullptr, true);
-        });
-    }
-
-    Progress progress(total);
+    const IngestStart start = start_ingest(relid, order_by);
+    IdCounters ids = start.first_ids;
+    Progress progress(start.total);
     std::int64_t done = 0;
     // What the store keeps across batches is bounded by maintenance_work_mem,
     // the budget PostgreSQL's own bulk operations use.
-    MemoryStore memory(ids, now_us, now, batch_context.get(), store_context.get(),
+    MemoryStore memory(ids, start.now_us, start.now, batch_context.get(), store_context.get(),
                        static_cast<std::size_t>(maintenance_work_mem) * 1024);
     for (;;) {
         SpiScope spi;
         const std::uint64_t n = pg_call([&] {
             CHECK_FOR_INTERRUPTS();
-            SPI_cursor_fetch(portal, true, kBatchSize);
+            SPI_cursor_fetch(start.portal, true, kBatchSize);
             return SPI_processed;
         });
         if (n == 0) break;
-        const Rows rows(SPI_tuptable, n);
-
-        std::vector<RawEvent> batch;
-        batch.reserve(n);
-        for (std::uint64_t i = 0; i < n; ++i) batch.push_back(read_staged(rows, i));
-        prewarm_phones(batch);
-
-        std::vector<PreparedEvent> prepared;
-        prepared.reserve(n);
-        std::vector<BatchKey> values;
-        std::vector<std::pair<std::int64_t, core::ProfileId>> hints;
-        for (std::uint64_t i = 0; i < n; ++i) {
-            try {
-                prepared.push_back(prepare_event(batch[i]));
-            } catch (const SqlError& e) {
-                throw SqlError(e.sqlstate(), std::string(e.what()) + " (staged row " +
-                                                 std::to_string(done + i + 1) + ")", e.detail());
-            }
-            const EventRequest& req = prepared.back().request;
-            for (const core::EventIdentifier& id : req.event.identifiers)
-                if (id.validity == core::Validity::Usable) values.push_back({req.account, id.kind, id.value});
-            if (req.event.hint_given) hints.push_back({req.account, req.event.hint_raw});
-        }
-        memory.load(values, hints);
-
-        std::vector<ColumnValue> events;
-        events.reserve(n * kEventColumns);
-        for (std::uint64_t i = 0; i < n; ++i) {
-            PreparedEvent& p = prepared[i];
-            p.request.event_id = ids.event++;
-            memory.set_account(p.request.account);
-            Resolution r = resolve_event(p.request, memory);
-            add_event_row(events, *p.request.event_id, batch[i], p, r, scratch_context.get());
-        }
-        {
-            IngestWriting writing;
-            memory.flush();
-            pg_call([&] { insert_batch(catalog::kEvents, events.data(), kEventColumns, n); });
-        }
+        ingest_batch(Rows(SPI_tuptable, n), done, memory, ids, scratch_context.get());
         pg_call([&] { batch_context.reset(); });
         done += static_cast<std::int64_t>(n);
         progress.report(done);
     }
-
-    {
-        SpiScope spi;
-        pg_call([&] { SPI_cursor_close(portal); });
-        const std::pair<const char*, std::int64_t IdCounters::*> sequences[] = {
-            {"profile_merge.events_event_id_seq", &IdCounters::event},
-            {"profile_merge.profiles_profile_id_seq", &IdCounters::profile},
-            {"profile_merge.identifiers_identifier_id_seq", &IdCounters::identifier},
-            {"profile_merge.merges_merge_id_seq", &IdCounters::merge},
-            {"profile_merge.consents_consent_id_seq", &IdCounters::consent}};
-        for (const auto& [name, field] : sequences)
-            if (ids.*field != first_ids.*field) setval_plan.run({pm::pg::Param::text(name), pm::pg::Param::int8(ids.*field - 1)});
-    }
+    finish_ingest(start.portal, start.first_ids, ids);
     progress.report(done, true);
     PG_RETURN_INT64(done);
 }

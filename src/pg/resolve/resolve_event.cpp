@@ -61,13 +61,10 @@ bool still_current(const core::Event& event, const core::ProfileMap& profiles) {
 
 namespace {
 
-// One attempt: read, lock, decide, apply. Nothing when something moved under
-// it (an owner changed before the lock, or a new value was claimed by a
-// concurrent transaction); with `undo`, what it wrote is removed first
-// (without a subtransaction to roll back).
-std::optional<Resolution> attempt(EventRequest& req, Store& store, bool undo) {
-    core::Event& event = req.event;
-    // Read, then lock in id order, then check nothing moved meanwhile.
+// Reads the owners of the event's values and its hint's survivor, locks
+// them in id order, and returns the active ones; nothing when an owner
+// changed between the read and the lock (the attempt starts again).
+std::optional<core::ProfileMap> lock_event_profiles(core::Event& event, Store& store) {
     std::vector<ProfileId> to_lock = read_owners(store, event);
     event.hint_profile.reset();
     if (event.hint_given && event.policy.accepts_kind(Kind::Profile)) {
@@ -78,13 +75,17 @@ std::optional<Resolution> attempt(EventRequest& req, Store& store, bool undo) {
     for (LockedProfile& lp : store.lock(to_lock))
         if (lp.active) profiles[lp.profile.id] = std::move(lp.profile);
     if (!still_current(event, profiles)) return std::nullopt;
+    return profiles;
+}
 
-    core::Decision d = core::decide(event, profiles);
-
-    // Claim new values first, in (kind, value) order: the only step that
-    // can find a concurrent transaction in the way.
+// The profile the decision creates (kNewProfile until then) and the new
+// values it claims, in (kind, value) order: the only step that can find a
+// concurrent transaction in the way. Returns the created profile's id (or
+// kNewProfile), nothing when a claim was lost; with `undo`, what was
+// written is removed first.
+std::optional<ProfileId> create_and_claim(const core::Decision& d, const EventRequest& req, Store& store,
+                                          bool undo) {
     ProfileId created = core::kNewProfile;
-    auto real = [&](ProfileId id) { return id == core::kNewProfile ? created : id; };
     if (d.create_profile) {
         auto it = std::find_if(d.changed_profiles.begin(), d.changed_profiles.end(),
                                [](const core::Profile& p) { return p.id == core::kNewProfile; });
@@ -95,18 +96,24 @@ std::optional<Resolution> attempt(EventRequest& req, Store& store, bool undo) {
                                        survives && d.apply_properties ? req.properties : 0);
     }
     std::vector<core::Attach> claims = d.attaches;
-    for (core::Attach& a : claims) a.profile = real(a.profile);
+    for (core::Attach& a : claims)
+        if (a.profile == core::kNewProfile) a.profile = created;
     const std::vector<std::int64_t> claimed = store.claim_all(claims, req.source, req.event_id);
-    if (claimed.size() < claims.size()) {
-        if (undo) {
-            store.unclaim(claimed);
-            if (d.create_profile) store.delete_profile(created);
-        }
-        return std::nullopt;
+    if (claimed.size() == claims.size()) return created;
+    if (undo) {
+        store.unclaim(claimed);
+        if (d.create_profile) store.delete_profile(created);
     }
+    return std::nullopt;
+}
 
-    // Merges before overrides: a value replaced in this event may have
-    // come with a merged profile, and is detached wherever it now is.
+// The rest of the decision, once its values are claimed: merges, then
+// overrides (a value replaced in this event may have come with a merged
+// profile, and is detached wherever it now is), the subject's columns and
+// properties, the consent rows.
+Resolution apply_decision(core::Decision& d, const EventRequest& req, const core::ProfileMap& profiles,
+                          ProfileId created, Store& store) {
+    auto real = [&](ProfileId id) { return id == core::kNewProfile ? created : id; };
     Resolution r;
     for (const core::Merge& m : d.merges)
         r.merge_ids.push_back(store.merge(real(m.survivor), real(m.merged), req.event_id,
@@ -134,6 +141,19 @@ std::optional<Resolution> attempt(EventRequest& req, Store& store, bool undo) {
     for (core::DetailEntry& e : r.detail)
         if (e.other_profile) e.other_profile = real(*e.other_profile);
     return r;
+}
+
+// One attempt: read and lock, decide, claim, apply. Nothing when something
+// moved under it (an owner changed before the lock, or a new value was
+// claimed by a concurrent transaction); with `undo`, what it wrote is
+// removed first (without a subtransaction to roll back).
+std::optional<Resolution> attempt(EventRequest& req, Store& store, bool undo) {
+    std::optional<core::ProfileMap> profiles = lock_event_profiles(req.event, store);
+    if (!profiles) return std::nullopt;
+    core::Decision d = core::decide(req.event, *profiles);
+    std::optional<ProfileId> created = create_and_claim(d, req, store, undo);
+    if (!created) return std::nullopt;
+    return apply_decision(d, req, *profiles, *created, store);
 }
 
 // The first events of a transaction run each attempt in a subtransaction, so

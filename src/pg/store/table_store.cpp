@@ -254,55 +254,72 @@ std::vector<std::optional<DetachedRow>> detach_for_merge(std::int64_t account,
     return detached;
 }
 
-}  // namespace
-
-std::int64_t TableStore::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
-                             const std::string& reason, const std::vector<Kind>& forced) {
-    Rows snap = merge_snapshot_plan.run(
-        {Param::int8(account_), Param::int8(survivor), Param::int8(merged)});
-    if (snap.size() != 1) throw SqlError(ERRCODE_INTERNAL_ERROR, "profiles to merge not found");
-    const std::int64_t merge_id = snap.int8(0, 0);
-    const Datum survivor_before = snap.datum(0, 1), merged_before = snap.datum(0, 2);
-    const auto m_external_id = snap.text(0, 3), m_email = snap.text(0, 4), m_phone = snap.text(0, 5);
-    const Datum m_properties = snap.datum(0, 6);
-
-    // Forced away: detached, listed as moved (unmerge restores them), and
-    // not copied to the survivor nor filled into its columns. The rest
-    // moves: detached here, copied to the survivor, in identifier id order
-    // so that ids are the same as the bulk path's.
+// The merged profile's attached rows in the order they leave it: the
+// forced kinds' values first (detached as 'forced': not copied to the
+// survivor, and cleared from `values` so they do not fill its columns),
+// then the rest in identifier id order (as 'merged'), so that ids come out
+// as the bulk path's. Returns them with the number of forced ones.
+std::pair<std::vector<MoveOut>, size_t> rows_leaving(std::int64_t account, ProfileId merged,
+                                                     const std::vector<Kind>& forced,
+                                                     std::optional<std::string> (&values)[3]) {
     std::vector<MoveOut> out;
-    std::optional<std::string> m_value[3] = {m_external_id, m_email, m_phone};
     for (Kind k : forced) {
         const size_t slot = k == Kind::ExternalId ? 0 : k == Kind::Email ? 1 : 2;
-        if (!m_value[slot]) continue;
-        if (auto id = attached_identifier(account_, k, *m_value[slot])) out.push_back({*id, "forced"});
-        m_value[slot].reset();
+        if (!values[slot]) continue;
+        if (auto id = attached_identifier(account, k, *values[slot])) out.push_back({*id, "forced"});
+        values[slot].reset();
     }
     const size_t nforced = out.size();
-    for (std::int64_t id : attached_identifiers_of(account_, merged))
+    for (std::int64_t id : attached_identifiers_of(account, merged))
         if (std::none_of(out.begin(), out.begin() + nforced, [&](const MoveOut& m) { return m.id == id; }))
             out.push_back({id, "merged"});
-    const std::vector<std::optional<DetachedRow>> detached = detach_for_merge(account_, out, event_id);
+    return {out, nforced};
+}
 
-    // The copies go in after the detaches, as a separate statement would
-    // (hence the new command id first).
-    std::vector<std::int64_t> moved;
+// The survivor's copies of the detached rows past the first `nforced`
+// (forced rows stay detached), as rows of this merge; their ids.
+std::vector<std::int64_t> copy_to_survivor(std::int64_t account,
+                                           const std::vector<std::optional<DetachedRow>>& detached,
+                                           size_t nforced, ProfileId survivor, std::int64_t merge_id) {
     IdentityRows copies = identifier_rows();
-    for (size_t i = 0; i < detached.size(); ++i) {
+    for (size_t i = nforced; i < detached.size(); ++i) {
         if (!detached[i]) continue;
         const DetachedRow& d = *detached[i];
-        moved.push_back(d.identifier_id);
-        if (i < nforced) continue;
-        add_identifier_row(copies, account_, text_cell("kind", d.kind), text_cell("value", d.value),
+        add_identifier_row(copies, account, text_cell("kind", d.kind), text_cell("value", d.value),
                            survivor, {"source", d.source ? text_datum(d.source) : (Datum) 0, d.source == nullptr},
                            d.has_event_id ? std::optional<std::int64_t>(d.event_id) : std::nullopt,
                            merge_id);
     }
     std::vector<std::int64_t> added;
-    if (!copies.cells.empty()) {
-        pg_call([] { CommandCounterIncrement(); });
-        for (const auto& id : insert_rows(copies)) added.push_back(required(id, catalog::kIdentifiers));
-    }
+    if (copies.cells.empty()) return added;
+    // The copies go in after the detaches, as a separate statement would
+    // (hence the new command id first).
+    pg_call([] { CommandCounterIncrement(); });
+    for (const auto& id : insert_rows(copies)) added.push_back(required(id, catalog::kIdentifiers));
+    return added;
+}
+
+}  // namespace
+
+// A merge in four steps: the saved states for unmerge, the merged
+// profile's rows detached, their copies attached to the survivor, then the
+// two profile rows and the merges row.
+std::int64_t TableStore::merge(ProfileId survivor, ProfileId merged, std::optional<std::int64_t> event_id,
+                               const std::string& reason, const std::vector<Kind>& forced) {
+    Rows snap = merge_snapshot_plan.run(
+        {Param::int8(account_), Param::int8(survivor), Param::int8(merged)});
+    if (snap.size() != 1) throw SqlError(ERRCODE_INTERNAL_ERROR, "profiles to merge not found");
+    const std::int64_t merge_id = snap.int8(0, 0);
+    const Datum survivor_before = snap.datum(0, 1), merged_before = snap.datum(0, 2);
+    std::optional<std::string> m_value[3] = {snap.text(0, 3), snap.text(0, 4), snap.text(0, 5)};
+    const Datum m_properties = snap.datum(0, 6);
+
+    const auto [leaving, nforced] = rows_leaving(account_, merged, forced, m_value);
+    const std::vector<std::optional<DetachedRow>> detached = detach_for_merge(account_, leaving, event_id);
+    std::vector<std::int64_t> moved;
+    for (const auto& d : detached)
+        if (d) moved.push_back(d->identifier_id);
+    const std::vector<std::int64_t> added = copy_to_survivor(account_, detached, nforced, survivor, merge_id);
 
     const ColumnValue fill[3] = {optional_text_cell("external_id", m_value[0]),
                                  optional_text_cell("email", m_value[1]),
@@ -328,6 +345,7 @@ std::int64_t TableStore::merge(ProfileId survivor, ProfileId merged, std::option
     });
     return merge_id;
 }
+
 
 bool TableStore::update_profile(const core::Profile& c, Datum properties) {
     const ProfileChange change = {optional_text_cell("external_id", c.external_id),
