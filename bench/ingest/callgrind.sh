@@ -54,6 +54,6 @@ printf 'instructions: %d in all, %d per event\n' "$total" $((total / EVENTS))
 echo "share of all instructions (inclusive):"
 callgrind_annotate --inclusive=yes "$WORK/callgrind.out" 2>/dev/null |
   grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ]+:' |
-  grep -E 'TableStore::|prepare_event|pm_events_resolve_body|event_row.cpp:.*set_jsonb|\?\?\?:(ExecConstraints|AfterTriggerEndQuery|stringToNode|ExecutorStart) ' |
+  grep -E 'TableStore::|prepare_event|pm_events_resolve_body|trigger_row.cpp:.*set_jsonb|\?\?\?:(ExecConstraints|AfterTriggerEndQuery|stringToNode|ExecutorStart) ' |
   sed -E 's/^ *[0-9,]+ \( *([0-9.]+)%\)  [^:]*:(pm::pg::)?([A-Za-z_:]+).*/\1 \3/' |
   awk '$2 ~ /^[A-Za-z]/ && $2 != "pg_call" && !seen[$2]++ {printf "  %6s%%  %s\n", $1, $2}'

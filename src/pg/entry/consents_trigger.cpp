@@ -6,7 +6,7 @@
 // (write targets leave this trigger out).
 #include "pg/entry/ingest_writing.hpp"
 #include "pg/rows/catalog.hpp"
-#include "pg/entry/event_row.hpp"
+#include "pg/entry/trigger_row.hpp"
 #include "pg/entry/own_table.hpp"
 #include "pg/resolve/policy.hpp"
 #include "pg/resolve/resolve_event.hpp"

@@ -4,7 +4,7 @@
 #include "pg/rows/catalog.hpp"
 #include "pg/resolve/event_detail.hpp"
 #include "pg/store/table_store.hpp"
-#include "pg/entry/event_row.hpp"
+#include "pg/entry/trigger_row.hpp"
 #include "pg/entry/own_table.hpp"
 #include "pg/boundary/spi.hpp"
 

@@ -8,7 +8,7 @@
 #include "pg/rows/catalog.hpp"
 #include "pg/rows/cells.hpp"
 #include "pg/resolve/event_detail.hpp"
-#include "pg/entry/event_row.hpp"
+#include "pg/entry/trigger_row.hpp"
 #include "pg/store/memory_store.hpp"
 #include "pg/resolve/phone_memo.hpp"
 #include "pg/rows/row_batch.hpp"

@@ -1,7 +1,7 @@
 // SQL-callable normalizers (DESIGN.md section 2): thin wrappers around
 // src/core. normalize_* raise 22023, try_* return NULL, phone_info never fails.
 #include "pg/boundary/datum.hpp"
-#include "pg/entry/event_row.hpp"
+#include "pg/entry/trigger_row.hpp"
 #include "pg/resolve/phone_memo.hpp"
 #include "pg/resolve/settings.hpp"
 

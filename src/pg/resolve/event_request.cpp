@@ -1,6 +1,6 @@
 #include "pg/resolve/event_request.hpp"
 
-#include "pg/entry/event_row.hpp"
+#include "pg/entry/trigger_row.hpp"
 #include "pg/resolve/phone_memo.hpp"
 #include "pg/resolve/policy.hpp"
 #include "pg/resolve/settings.hpp"

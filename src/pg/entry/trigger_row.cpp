@@ -1,4 +1,4 @@
-#include "pg/entry/event_row.hpp"
+#include "pg/entry/trigger_row.hpp"
 
 #include "core/normalized.hpp"
 
