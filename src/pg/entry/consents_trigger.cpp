@@ -4,7 +4,7 @@
 // tied to the profile holding the value, created by the source's rules when
 // nobody does. The events trigger's own consent rows do not come here
 // (write targets leave this trigger out).
-#include "pg/entry/ingest_writing.hpp"
+#include "pg/entry/ingest.hpp"
 #include "pg/rows/catalog.hpp"
 #include "pg/entry/trigger_row.hpp"
 #include "pg/entry/own_table.hpp"

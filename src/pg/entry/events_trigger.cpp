@@ -1,6 +1,6 @@
 // BEFORE INSERT ON events: normalize, resolve through the rules, and fill
 // email_normalized, phone_e164, profile_id, outcome and detail.
-#include "pg/entry/ingest_writing.hpp"
+#include "pg/entry/ingest.hpp"
 #include "pg/rows/catalog.hpp"
 #include "pg/resolve/event_detail.hpp"
 #include "pg/store/table_store.hpp"

@@ -4,7 +4,7 @@
 // tables are locked against other writers meanwhile, so ids come out as the
 // triggers would have drawn them and the final state is the same as
 // inserting the events one by one.
-#include "pg/entry/ingest_writing.hpp"
+#include "pg/entry/ingest.hpp"
 #include "pg/rows/catalog.hpp"
 #include "pg/rows/cells.hpp"
 #include "pg/resolve/event_detail.hpp"

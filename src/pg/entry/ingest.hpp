@@ -1,3 +1,5 @@
+// What ingest.cpp offers the triggers.
+//
 // Set while profile_merge.ingest() writes a batch. ingest() draws ids ahead
 // of the sequences and keeps the profiles it touched in memory, so a row
 // that an admin's trigger inserts into events or consents meanwhile cannot
