@@ -12,11 +12,14 @@ namespace pm::core {
 struct Normalized {
     std::string value;
     std::string error;
+    // For an accepted value that is no one's: why it is a placeholder
+    // (normalize_phone fills it, as it has the parsed number at hand).
+    std::string placeholder;
 
     bool ok() const { return error.empty(); }
 
-    static Normalized success(std::string v) { return {std::move(v), {}}; }
-    static Normalized failure(std::string reason) { return {{}, std::move(reason)}; }
+    static Normalized success(std::string v) { return {std::move(v), {}, {}}; }
+    static Normalized failure(std::string reason) { return {{}, std::move(reason), {}}; }
 };
 
 namespace detail {

@@ -193,6 +193,27 @@ std::optional<std::string> canonical_region(std::string_view region) {
 
 constexpr std::size_t kMaxE164Digits = 15;
 
+namespace {
+
+// See placeholder_phone_reason. The area code's length costs a formatting
+// of the number, so it is asked only when the number ends in zeros.
+std::optional<std::string> placeholder_reason_of(const PhoneNumber& number) {
+    std::string national;
+    phone_util().GetNationalSignificantNumber(number, &national);
+    if (national.empty()) return std::nullopt;
+    if (national.find_first_not_of(national[0]) == std::string::npos)
+        return std::string("placeholder number (one repeated digit)");
+    const std::size_t last_nonzero = national.find_last_not_of('0');
+    if (national.size() - 1 - last_nonzero < 3) return std::nullopt;
+    const int area = phone_util().GetLengthOfNationalDestinationCode(number);
+    if (area > 0 && static_cast<std::size_t>(area) < national.size() &&
+        last_nonzero < static_cast<std::size_t>(area))
+        return std::string("placeholder number (zeros after the area code)");
+    return std::nullopt;
+}
+
+}  // namespace
+
 Normalized normalize_phone(std::string_view raw, std::string_view region, PhoneAccept accept) {
     std::string_view text;
     std::string region_code, reason;
@@ -236,7 +257,9 @@ Normalized normalize_phone(std::string_view raw, std::string_view region, PhoneA
             (util.Format(again, PhoneNumberUtil::E164, &reread), reread != e164))
             return Normalized::failure("not a stable phone number (its E.164 form reads back differently)");
     }
-    return Normalized::success(std::move(e164));
+    Normalized accepted_number = Normalized::success(std::move(e164));
+    if (auto placeholder = placeholder_reason_of(pn)) accepted_number.placeholder = std::move(*placeholder);
+    return accepted_number;
 }
 
 PhoneInfo phone_info(std::string_view raw, std::string_view region) {
@@ -261,6 +284,18 @@ PhoneInfo phone_info(std::string_view raw, std::string_view region) {
     util.Format(pn, PhoneNumberUtil::NATIONAL, &info.national_format);
     util.Format(pn, PhoneNumberUtil::INTERNATIONAL, &info.international_format);
     return info;
+}
+
+}  // namespace pm::core
+
+namespace pm::core {
+
+std::optional<std::string> placeholder_phone_reason(std::string_view e164) {
+    if (e164.size() < 3 || e164.size() > 20 || e164[0] != '+') return std::nullopt;
+    PhoneNumber number;
+    if (phone_util().Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
+        return std::nullopt;
+    return placeholder_reason_of(number);
 }
 
 }  // namespace pm::core

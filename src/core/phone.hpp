@@ -44,6 +44,14 @@ PhoneInfo phone_info(std::string_view raw, std::string_view region);
 // for any other text (letters, "#", ";", "/", "tel:", other scripts).
 std::optional<std::string> phone_memo_form(std::string_view raw);
 
+// Why a normalized (E.164) number is a placeholder an application sends when
+// the field is missing, or nothing for a number that may be someone's: a
+// national number of one repeated digit (+1 555 555 5555 as 5555555555), or
+// one whose digits after the area code are all zeros (+44 20 0000 0000),
+// the area code's length being libphonenumber's for that country. No
+// example number of any region is a placeholder (test_junk.cpp).
+std::optional<std::string> placeholder_phone_reason(std::string_view e164);
+
 // The upper-case form of a region code libphonenumber supports, or nothing.
 std::optional<std::string> canonical_region(std::string_view region);
 

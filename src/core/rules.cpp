@@ -117,7 +117,8 @@ private:
             } else if (id.validity == Validity::Invalid) {
                 note(Action::Invalid, id.kind, id.raw, std::nullopt, id.reason);
             } else if (id.validity == Validity::Blocked) {
-                note(Action::Blocked, id.kind, id.value, std::nullopt, "value is blocked");
+                note(Action::Blocked, id.kind, id.value, std::nullopt,
+                     id.reason.empty() ? "value is blocked" : id.reason);
             } else {
                 usable_.push_back({id.kind, id.value, id.owner});
             }

@@ -47,7 +47,7 @@ struct Profile {
 enum class Validity {
     Usable,   // normalized, accepted, not blocked
     Invalid,  // the normalizer refused it (reason in `reason`)
-    Blocked,  // listed in blocked_values
+    Blocked,  // listed in blocked_values, or a placeholder (reason says which)
 };
 
 // One identifier the event carries (absent ones are simply not listed).
@@ -56,7 +56,8 @@ struct EventIdentifier {
     std::string raw;              // as typed
     std::string value;            // normalized; empty when Invalid
     Validity validity = Validity::Usable;
-    std::string reason;           // why Invalid
+    std::string reason;           // why Invalid, or why Blocked when it is a
+                                  // placeholder rather than a blocked_values row
     std::optional<ProfileId> owner;  // the active profile holding `value`
 };
 

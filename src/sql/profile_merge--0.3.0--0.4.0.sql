@@ -32,3 +32,21 @@ ALTER FUNCTION try_normalize_phone(text) RESET search_path;
 ALTER FUNCTION try_normalize_phone(text, text) RESET search_path;
 ALTER FUNCTION phone_info(text) RESET search_path;
 ALTER FUNCTION phone_info(text, text) RESET search_path;
+
+------------------------------------------------------------------------------
+-- Issue 15: the default junk that glues strangers together
+------------------------------------------------------------------------------
+-- What applications send for an external_id when they have none. Text
+-- kinds are compared without regard to ASCII case (the engine lower-cases
+-- both sides), so 'NULL', 'Null' and 'null' are one row. Placeholder phone
+-- numbers of every region and addresses whose local part equals the
+-- domain's first label are recognized by the engine itself (README,
+-- "Junk"), so they need no rows.
+INSERT INTO blocked_values (kind, value)
+SELECT 'external_id', v FROM unnest(ARRAY[
+    'null', 'nil', 'none', 'undefined', 'nan', 'n/a', 'na', '0', '-1', '[object object]',
+    'anonymous', 'unknown', 'test', 'true', 'false']) AS v
+UNION ALL
+SELECT 'email', v FROM unnest(ARRAY[
+    'name@example.com', 'nobody@example.com', 'someone@example.com', 'none@example.com',
+    'your@email.com', 'youremail@example.com', 'no-reply@example.com']) AS v;

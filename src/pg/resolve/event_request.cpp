@@ -111,8 +111,18 @@ core::EventIdentifier classify_identifier(std::int64_t account, const core::Poli
     }
     *normalized = n.value;
     id.value = std::move(n.value);
-    if (policy.accepts_kind(kind) && is_blocked(account, kind, id.value))
+    if (!policy.accepts_kind(kind)) return id;
+    if (is_blocked(account, kind, id.value)) {
         id.validity = core::Validity::Blocked;
+    } else if (!n.placeholder.empty()) {
+        id.validity = core::Validity::Blocked;
+        id.reason = std::move(n.placeholder);
+    } else if (kind == Kind::Email) {
+        if (auto placeholder = core::placeholder_email_reason(id.value)) {
+            id.validity = core::Validity::Blocked;
+            id.reason = std::move(*placeholder);
+        }
+    }
     return id;
 }
 

@@ -33,10 +33,14 @@ std::unordered_map<std::int64_t, BlockedSet> blocked_by_account;
 constexpr std::uint64_t kMaxBlockedPerAccount = 10000;
 constexpr size_t kMaxBlockedAccounts = 1000;
 
+// Text kinds (external_id) are compared without regard to case, as the
+// junk they catch comes in every spelling ('null', 'NULL', 'Null'); e-mail
+// and phone values are stored normalized already.
 std::string blocked_key(core::Kind kind, const std::string& value) {
     std::string key(core::kind_name(kind));
     key.push_back('\x1f');
-    key.append(value);
+    if (kind != core::Kind::ExternalId) return key.append(value);
+    for (char c : value) key.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
     return key;
 }
 
@@ -64,7 +68,9 @@ Plan load_blocked(
     {"bigint", "bigint"});
 
 Plan probe_blocked(
-    "SELECT 1 FROM blocked_values WHERE account_id IN (0, $1) AND kind = $2 AND value = $3 LIMIT 1",
+    "SELECT 1 FROM blocked_values WHERE account_id IN (0, $1) AND kind = $2"
+    "   AND (value = $3 OR (kind = 'external_id' AND translate(value, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
+    "   'abcdefghijklmnopqrstuvwxyz') = translate($3, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'))) LIMIT 1",
     {"bigint", "text", "text"});
 
 // The tables whose invalidation empties the caches; learnt when the caches
