@@ -73,7 +73,7 @@ SELECT * FROM pg_temp.explain(550, :tam);
 -- unknown or other account's profile: 22023
 SELECT pg_temp.try('SELECT * FROM profile_merge.explain_profile(550, -1)');
 SELECT pg_temp.try(format('SELECT * FROM profile_merge.explain_profile(551, %s)', :rae));
-SELECT count(*) AS rows_for_null FROM explain_profile(550, NULL);
+SELECT pg_temp.try('SELECT * FROM profile_merge.explain_profile(550, NULL)');
 
 ------------------------------------------------------------------------------
 -- profile_graph: a Mermaid flowchart

@@ -70,8 +70,8 @@ SELECT find_profile(510, email => 'nobody@example.com') IS NULL AS unknown_email
        find_profile(510, external_id => 'CUST-404') IS NULL AS unknown_external_id,
        find_profile(510) IS NULL AS nothing_given,
        find_profile(510, email => '', phone => '', external_id => '') IS NULL AS blanks,
-       find_profile(510, email => 'not an email', phone => 'call me') IS NULL AS junk,
-       find_profile(510, phone => '415 555 0140', phone_region => 'XX') IS NULL AS unknown_region;
+       find_profile(510, email => 'not an email', phone => 'call me') IS NULL AS junk;
+-- (an unknown region is 22023 since 0.4.0: sql/first_hour_inputs)
 -- never another account's profile
 SELECT find_profile(511, email => 'dana.ruiz@example.com') IS NULL AS other_account,
        find_profile(NULL, email => 'dana.ruiz@example.com') IS NULL AS null_account;

@@ -206,10 +206,11 @@ SELECT pg_temp.try($$INSERT INTO profile_merge.consents (account_id, channel, va
 SELECT pg_temp.try($$SELECT * FROM profile_merge.identify(NULL, 'api', 'null@example.org')$$) AS identify_null_account;
 SELECT pg_temp.try($$SELECT profile_merge.merge_profiles(NULL, 1, 2)$$) AS merge_null_account;
 SELECT find_profile(NULL, email => 'edge@example.org') AS find_null_account,
-       resolve_profile(NULL, 1) AS resolve_null_account,
-       unmerge(NULL, 1) AS unmerge_null_account,
-       profile_graph(NULL, 1) AS graph_null_account,
-       (SELECT count(*) FROM explain_profile(NULL, 1)) AS explain_null_account;
+       resolve_profile(NULL, 1) AS resolve_null_account;
+-- the admin functions refuse a NULL argument with 22023 (since 0.4.0)
+SELECT pg_temp.try($$SELECT profile_merge.unmerge(NULL, 1)$$) AS unmerge_null_account;
+SELECT pg_temp.try($$SELECT profile_merge.profile_graph(NULL, 1)$$) AS graph_null_account;
+SELECT pg_temp.try($$SELECT * FROM profile_merge.explain_profile(NULL, 1)$$) AS explain_null_account;
 
 ------------------------------------------------------------------------------
 -- profile_hint: another account's profile, nonexistent, extreme (905, 906)
@@ -341,19 +342,22 @@ SELECT c AS null_column, pg_temp.try(format(
   FROM unnest(ARRAY['channel', 'value', 'status', 'source', 'recorded_at']) WITH ORDINALITY AS t(c, n)
  ORDER BY n;
 -- the functions with NULL arguments
-SELECT profile_id, outcome FROM identify(911, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+-- (a NULL source is 23502 since 0.4.0, as for a plain INSERT)
+SELECT pg_temp.try($$SELECT * FROM profile_merge.identify(911, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)$$) AS null_source;
+SELECT profile_id, outcome FROM identify(911, 'api', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 SELECT find_profile(911) AS find_nothing,
        find_profile(911, email => NULL, phone => NULL, external_id => NULL, phone_region => NULL) AS find_nulls,
        resolve_profile(911, NULL) AS resolve_null,
-       unmerge(NULL) AS unmerge_null,
-       profile_graph(911, NULL) AS graph_null,
        normalize_email(NULL) AS email_null, normalize_phone(NULL) AS phone_null;
+-- the admin functions: 22023 (since 0.4.0)
+SELECT pg_temp.try($$SELECT profile_merge.unmerge(NULL)$$) AS unmerge_null,
+       pg_temp.try($$SELECT profile_merge.profile_graph(911, NULL)$$) AS graph_null;
 SELECT pg_temp.try(format('SELECT profile_merge.merge_profiles(911, %s, NULL)',
                           find_profile(911, email => 'nulls911@example.org'))) AS merge_with_null;
--- NULL reason and force fall back to their defaults
+-- NULL reason or force is 22023 (since 0.4.0: no silent default)
 INSERT INTO events (account_id, phone) VALUES (911, '+1 415 555 0111') RETURNING profile_id AS p911b \gset
-SELECT merge_profiles(911, find_profile(911, email => 'nulls911@example.org'), :p911b, NULL, NULL) AS m911 \gset
-SELECT reason FROM merges WHERE account_id = 911 AND merge_id = :m911;
+SELECT pg_temp.try(format('SELECT profile_merge.merge_profiles(911, %s, %s, NULL, NULL)',
+                          find_profile(911, email => 'nulls911@example.org'), :p911b)) AS null_reason;
 
 ------------------------------------------------------------------------------
 -- Control characters and other scripts (account 912)

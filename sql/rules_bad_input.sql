@@ -65,7 +65,7 @@ INSERT INTO events (account_id, source, email)
 VALUES (4401, 'form', 'Orders@Bobs-Bakery.example')
 RETURNING pg_temp.who(profile_id, 'bakery') AS profile, outcome, pg_temp.show(detail) AS detail;
 INSERT INTO blocked_values (kind, value, account_id)
-VALUES ('email', '  Orders@Bobs-Bakery.EXAMPLE ', 4401), ('phone', '(415) 555-0100', 4401)
+VALUES ('email', '  Orders@Bobs-Bakery.EXAMPLE ', 4401), ('phone', '+1 (415) 555-0100', 4401)
 RETURNING kind, value, account_id;
 
 -- from now on the address glues nobody, though the profile that had it keeps it

@@ -243,7 +243,7 @@ SET search_path = :hostile_path;
 INSERT INTO profile_merge.sources VALUES ('kiosk920', '{email,phone}', false, '{phone}', '{email,phone}', 920);
 INSERT INTO profile_merge.sources VALUES ('kiosk920', '{email,phone}', true, '{phone}', '{email,phone}', 920);
 INSERT INTO profile_merge.blocked_values (kind, value, account_id)
-VALUES ('email', ' Junk.Hostile@Example.ORG ', 920), ('phone', '(415) 555-0159', 920);
+VALUES ('email', ' Junk.Hostile@Example.ORG ', 920), ('phone', '+1 (415) 555-0159', 920);
 -- an SMS keyword opt-in makes a phone-only profile
 INSERT INTO profile_merge.events (account_id, source, phone, sms_consent)
 VALUES (920, 'sms_keyword', '(415) 555-0150', true)

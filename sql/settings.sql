@@ -182,14 +182,6 @@ RESET client_min_messages;
 SELECT profile_merge.try_normalize_phone('020 7946 0958') AS after_parallel_query;
 SHOW profile_merge.default_region;
 
-------------------------------------------------------------------------------
--- A new session that sets an unknown region before the library is loaded:
--- Postgres cannot check a setting of a library it has not loaded, so SET
--- succeeds; when the library loads it warns and falls back to the default.
-------------------------------------------------------------------------------
-\c
-SET profile_merge.default_region = 'XX';
-SELECT profile_merge.try_normalize_phone('(650) 253-0000') AS read_with_default_us;
-SHOW profile_merge.default_region;
-
+-- (A session whose setting was set unchecked before the library loaded:
+-- sql/first_hour_settings.)
 DROP TABLE public.settings_uk_numbers;

@@ -335,6 +335,7 @@ std::string_view action_name(Action a) {
         case Action::Invalid: return "invalid";
         case Action::Blocked: return "blocked";
         case Action::Ignored: return "ignored";
+        case Action::Updated: return "updated";
     }
     return "?";
 }

@@ -82,7 +82,10 @@ using ProfileMap = std::map<ProfileId, Profile>;
 enum class Outcome { Rejected, Merged, Conflict, Created, Updated, Matched };
 std::string_view outcome_name(Outcome o);
 
-enum class Action { Attached, Overridden, Merged, Conflict, Invalid, Blocked, Ignored };
+// Updated: the event changed the subject's properties and nothing else
+// (kind "properties", value the keys it set), so an `updated` outcome always
+// has an entry saying why.
+enum class Action { Attached, Overridden, Merged, Conflict, Invalid, Blocked, Ignored, Updated };
 std::string_view action_name(Action a);
 
 struct DetailEntry {

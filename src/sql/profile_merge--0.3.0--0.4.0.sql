@@ -50,3 +50,510 @@ UNION ALL
 SELECT 'email', v FROM unnest(ARRAY[
     'name@example.com', 'nobody@example.com', 'someone@example.com', 'none@example.com',
     'your@email.com', 'youremail@example.com', 'no-reply@example.com']) AS v;
+
+------------------------------------------------------------------------------
+-- Issue 13: what a new user trips over in the first hour
+------------------------------------------------------------------------------
+
+-- Item 4: a NULL source is the NOT NULL column's error (23502), as for a
+-- plain INSERT, not the most permissive source.
+CREATE OR REPLACE FUNCTION identify(
+    account_id    bigint  DEFAULT 0,
+    source        text    DEFAULT 'api',
+    email         text    DEFAULT NULL,
+    phone         text    DEFAULT NULL,
+    external_id   text    DEFAULT NULL,
+    properties    jsonb   DEFAULT '{}',
+    sms_consent   boolean DEFAULT NULL,
+    email_consent boolean DEFAULT NULL,
+    profile_hint  bigint  DEFAULT NULL,
+    phone_region  text    DEFAULT NULL)
+RETURNS TABLE (event_id bigint, profile_id bigint, outcome text)
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    INSERT INTO events AS e (account_id, source, email, phone, external_id, properties,
+                             sms_consent, email_consent, profile_hint, phone_region)
+    VALUES ($1, $2, $3, $4, $5, coalesce($6, '{}'), $7, $8, $9, $10)
+    RETURNING e.event_id, e.profile_id, e.outcome
+$$;
+
+-- Item 3: the values are normalized before the look-up, so a bad region is
+-- an error (22023, from normalize_event_phone) even when the account holds
+-- nothing, instead of a NULL that makes the application create a duplicate.
+CREATE OR REPLACE FUNCTION find_profile(
+    account_id   bigint,
+    email        text DEFAULT NULL,
+    phone        text DEFAULT NULL,
+    external_id  text DEFAULT NULL,
+    phone_region text DEFAULT NULL)
+RETURNS bigint
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    wanted_email text := try_normalize_email(find_profile.email);
+    wanted_phone text := normalize_event_phone(find_profile.phone, find_profile.phone_region);
+    wanted_external_id text := btrim(find_profile.external_id);
+BEGIN
+    RETURN (SELECT i.profile_id
+              FROM identifiers i
+             WHERE i.account_id = find_profile.account_id AND i.detached_at IS NULL
+               AND (   (i.kind = 'external_id' AND i.value = wanted_external_id)
+                    OR (i.kind = 'email' AND i.value = wanted_email)
+                    OR (i.kind = 'phone' AND i.value = wanted_phone))
+             ORDER BY CASE i.kind WHEN 'external_id' THEN 1 WHEN 'email' THEN 2 ELSE 3 END
+             LIMIT 1);
+END $$;
+
+-- Item 5: an event's time is never NULL. The trigger (and ingest()) read an
+-- explicit NULL as the time of the insert, as the default says. Rows stored
+-- before 0.4.0 without a time get the time of what the event attached or
+-- recorded, else the time of this upgrade. (On a distributed install this
+-- ALTER TABLE is a manual step, README "Upgrading".)
+UPDATE events e
+   SET occurred_at = coalesce(
+           (SELECT min(i.attached_at) FROM identifiers i
+             WHERE i.account_id = e.account_id AND i.event_id = e.event_id),
+           (SELECT min(c.recorded_at) FROM consents c
+             WHERE c.account_id = e.account_id AND c.event_id = e.event_id),
+           now())
+ WHERE e.occurred_at IS NULL;
+ALTER TABLE events ALTER COLUMN occurred_at SET NOT NULL;
+
+-- Item 6: a blocked phone is stored the same whatever the inserting
+-- session's settings: its + form in E.164 (any possible number: placeholders
+-- are rarely valid ones); a national spelling, whose meaning depends on a
+-- region, is refused with a HINT that shows its E.164 form.
+CREATE OR REPLACE FUNCTION blocked_values_normalize() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    info phone_info_result;
+BEGIN
+    IF NEW.value IS NULL THEN
+        RETURN NEW;  -- the NOT NULL column refuses it (23502)
+    END IF;
+    IF NEW.kind IS DISTINCT FROM 'phone' THEN
+        NEW.value := CASE NEW.kind WHEN 'email' THEN normalize_email(NEW.value) ELSE btrim(NEW.value) END;
+        RETURN NEW;
+    END IF;
+    IF btrim(NEW.value) LIKE '+%' THEN
+        -- The region argument does not matter for a number written with +.
+        info := phone_info(NEW.value, 'US');
+        IF info.is_possible THEN
+            NEW.value := info.e164;
+            RETURN NEW;
+        END IF;
+        RAISE EXCEPTION 'blocked phone "%" is not a possible phone number', NEW.value
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Write the number in E.164 form: + then the country code and the number.';
+    END IF;
+    info := phone_info(NEW.value);
+    RAISE EXCEPTION 'blocked phone "%" must be written in its + form', NEW.value
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = CASE WHEN info.is_possible
+                          THEN format('In profile_merge.default_region %s that is %s: INSERT that value.',
+                                      current_setting('profile_merge.default_region'), info.e164)
+                          ELSE 'Write the number in E.164 form: + then the country code and the number.' END;
+END $$;
+
+-- Item 8 and item 10, with issue 12's split of unmerge: unmerge reads as
+-- its steps (refuse what cannot be undone, give the identifiers back, put
+-- the properties back, let the columns follow), each a function of its own.
+-- A merge whose event created the merged profile and merged it away at once
+-- (the source identifies by a kind that was new, and a value of a kind it
+-- accepts led to an older profile) moved no identifier: the event attached
+-- its values straight to the survivor. Undoing it gives the re-activated
+-- profile what that event attached and set, so the values are no longer
+-- glued to the other person. The merges row's saved state is unchanged.
+
+-- The identifiers an unmerge gives back to the merged profile: the rows the
+-- merge moved off it or, for a merge that moved none, the rows its event
+-- attached to the survivor. Each with the row of the survivor that must
+-- still hold it.
+CREATE FUNCTION unmerge_given_back(m merges)
+RETURNS TABLE (identifier_id bigint, kind text, value text, source text, event_id bigint,
+               detach_reason text, from_event boolean)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    SELECT o.identifier_id, o.kind, o.value, o.source, o.event_id, o.detach_reason, false
+      FROM identifiers o
+     WHERE o.account_id = m.account_id AND o.identifier_id = ANY (m.moved_identifiers)
+    UNION ALL
+    SELECT i.identifier_id, i.kind, i.value, i.source, i.event_id, i.detach_reason, true
+      FROM identifiers i
+     WHERE cardinality(m.moved_identifiers) = 0 AND m.event_id IS NOT NULL
+       AND i.account_id = m.account_id AND i.profile_id = m.survivor_id
+       AND i.event_id = m.event_id AND i.merge_id IS NULL
+$$;
+
+-- Raises 55000 when the merge cannot be undone exactly: a later merge of
+-- either profile still in place, or a value it moved (or a value its event
+-- gave) that is no longer where it left it.
+CREATE FUNCTION unmerge_refuse_if_blocked(m merges)
+RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    blocker       bigint;
+    blocker_kind  text;
+    blocker_value text;
+    blocker_what  text;
+BEGIN
+    SELECT g.merge_id INTO blocker FROM merges g
+     WHERE g.account_id = m.account_id AND g.merge_id > m.merge_id AND g.unmerged_at IS NULL
+       AND (g.survivor_id IN (m.survivor_id, m.merged_id) OR g.merged_id IN (m.survivor_id, m.merged_id))
+     ORDER BY g.merge_id DESC LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'merge % cannot be undone while the later merge % of the same profiles is in place',
+                        m.merge_id, blocker
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Undo merge %s first: SELECT profile_merge.unmerge(%s, %s);',
+                                blocker, m.account_id, blocker);
+    END IF;
+
+    IF NOT EXISTS (SELECT FROM unmerge_given_back(m)) THEN
+        RAISE EXCEPTION 'merge % moved no identifier and its event gave profile % none: undoing it would leave that profile empty',
+                        m.merge_id, m.merged_id
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+
+    -- Every value the merge copied to the survivor (or its event attached
+    -- there) must still be attached to it, possibly as a later copy after
+    -- another merge was undone; every value a forced merge took away must
+    -- still be free.
+    SELECT o.kind, o.value,
+           coalesce((SELECT 'event ' || h.event_id FROM identifiers h
+                      WHERE h.account_id = m.account_id AND h.kind = o.kind AND h.value = o.value
+                        AND h.detached_at IS NULL AND h.event_id IS NOT NULL),
+                    (SELECT 'event ' || d.detached_by_event FROM identifiers d
+                      WHERE d.account_id = m.account_id AND d.kind = o.kind AND d.value = o.value
+                        AND d.profile_id = m.survivor_id AND d.detached_by_event IS NOT NULL
+                      ORDER BY d.detached_at DESC LIMIT 1),
+                    'a later change')
+      INTO blocker_kind, blocker_value, blocker_what
+      FROM unmerge_given_back(m) o
+     WHERE NOT EXISTS (
+           SELECT FROM identifiers h
+            WHERE h.account_id = m.account_id AND h.kind = o.kind AND h.value = o.value
+              AND h.detached_at IS NULL
+              AND h.profile_id = CASE WHEN o.detach_reason = 'forced' THEN NULL ELSE m.survivor_id END)
+       AND (o.detach_reason IS DISTINCT FROM 'forced' OR EXISTS (
+           SELECT FROM identifiers h
+            WHERE h.account_id = m.account_id AND h.kind = o.kind AND h.value = o.value
+              AND h.detached_at IS NULL))
+     ORDER BY o.identifier_id LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'merge % cannot be undone exactly: % % is no longer where the merge left it (changed by %)',
+                        m.merge_id, blocker_kind, blocker_value, blocker_what
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Undo that change first, or correct the profiles by hand.';
+    END IF;
+END $$;
+
+-- The survivor's copies are detached and the merged profile gets its
+-- values back; history rows stay.
+CREATE FUNCTION unmerge_identifiers(m merges)
+RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+    UPDATE identifiers i SET detached_at = now(), detach_reason = 'unmerged'
+     WHERE i.account_id = m.account_id AND i.profile_id = m.survivor_id AND i.detached_at IS NULL
+       AND ((i.kind, i.value) IN (SELECT o.kind, o.value FROM identifiers o
+                                   WHERE o.account_id = m.account_id
+                                     AND o.identifier_id = ANY (m.added_identifiers))
+            OR i.identifier_id IN (SELECT g.identifier_id FROM unmerge_given_back(m) g WHERE g.from_event));
+    INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id, merge_id)
+    SELECT m.account_id, g.kind, g.value, m.merged_id, g.source, g.event_id, m.merge_id
+      FROM unmerge_given_back(m) g
+     ORDER BY g.identifier_id;
+END $$;
+
+-- The properties an event that created the merged profile set (on the
+-- survivor, where it attached its values), for a merge that moved nothing.
+CREATE FUNCTION unmerge_event_properties(m merges)
+RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    SELECT coalesce((SELECT e.properties FROM events e
+                      WHERE cardinality(m.moved_identifiers) = 0
+                        AND e.account_id = m.account_id AND e.event_id = m.event_id
+                        AND jsonb_typeof(e.properties) = 'object'), '{}')
+$$;
+
+-- The merged profile gets its properties back (with those its event set);
+-- the survivor's keys go back to their values before the merge, except keys
+-- that changed after it.
+CREATE FUNCTION unmerge_properties(m merges)
+RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    from_event    jsonb := unmerge_event_properties(m);
+    after_merge   jsonb := (m.merged_before -> 'properties') || (m.survivor_before -> 'properties') || from_event;
+    current_props jsonb;
+    restored      jsonb := m.survivor_before -> 'properties';
+    key           text;
+    val           jsonb;
+BEGIN
+    SELECT p.properties INTO current_props FROM profiles p
+     WHERE p.account_id = m.account_id AND p.profile_id = m.survivor_id;
+    FOR key, val IN SELECT * FROM jsonb_each(current_props) LOOP
+        IF after_merge -> key IS DISTINCT FROM val THEN
+            restored := restored || jsonb_build_object(key, val);
+        END IF;
+    END LOOP;
+    UPDATE profiles p SET merged_into = NULL, properties = (m.merged_before -> 'properties') || from_event,
+                          updated_at = now()
+     WHERE p.account_id = m.account_id AND p.profile_id = m.merged_id;
+    UPDATE profiles p SET properties = restored, updated_at = now()
+     WHERE p.account_id = m.account_id AND p.profile_id = m.survivor_id;
+END $$;
+
+-- A profile's email, phone and external_id columns follow its attached rows.
+CREATE FUNCTION profile_columns_follow_identifiers(account_id bigint, profile_ids bigint[])
+RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+    UPDATE profiles p
+       SET external_id = (SELECT i.value FROM identifiers i WHERE i.account_id = p.account_id
+                             AND i.profile_id = p.profile_id AND i.kind = 'external_id' AND i.detached_at IS NULL),
+           email = (SELECT i.value FROM identifiers i WHERE i.account_id = p.account_id
+                       AND i.profile_id = p.profile_id AND i.kind = 'email' AND i.detached_at IS NULL),
+           phone = (SELECT i.value FROM identifiers i WHERE i.account_id = p.account_id
+                       AND i.profile_id = p.profile_id AND i.kind = 'phone' AND i.detached_at IS NULL)
+     WHERE p.account_id = $1 AND p.profile_id = ANY ($2)
+$$;
+
+-- Puts both profiles of a merge back (README, "Functions for admins").
+CREATE OR REPLACE FUNCTION unmerge(account_id bigint, merge_id bigint)
+RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    m merges%ROWTYPE;
+BEGIN
+    IF unmerge.account_id IS NULL OR unmerge.merge_id IS NULL THEN
+        RAISE EXCEPTION '% must not be null', CASE WHEN unmerge.account_id IS NULL THEN 'account_id' ELSE 'merge_id' END
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO m FROM merges g
+     WHERE g.account_id = unmerge.account_id AND g.merge_id = unmerge.merge_id
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'merge % does not exist in account %', unmerge.merge_id, unmerge.account_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF m.unmerged_at IS NOT NULL THEN
+        RAISE EXCEPTION 'merge % was already undone at %', m.merge_id, m.unmerged_at
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    -- Same lock order as the triggers: profile rows by id.
+    PERFORM FROM profiles p
+      WHERE p.account_id = m.account_id AND p.profile_id IN (m.survivor_id, m.merged_id)
+      ORDER BY p.profile_id FOR UPDATE;
+
+    PERFORM unmerge_refuse_if_blocked(m);
+    PERFORM unmerge_identifiers(m);
+    PERFORM unmerge_properties(m);
+    PERFORM profile_columns_follow_identifiers(m.account_id, ARRAY[m.survivor_id, m.merged_id]);
+    UPDATE merges g SET unmerged_at = now()
+     WHERE g.account_id = m.account_id AND g.merge_id = m.merge_id;
+    RETURN m.merged_id;
+END $$;
+
+CREATE OR REPLACE FUNCTION unmerge(merge_id bigint)
+RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    accounts bigint[];
+BEGIN
+    IF unmerge.merge_id IS NULL THEN
+        RAISE EXCEPTION 'merge_id must not be null' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT array_agg(g.account_id) INTO accounts FROM merges g WHERE g.merge_id = unmerge.merge_id;
+    IF accounts IS NULL THEN
+        RAISE EXCEPTION 'merge % does not exist', unmerge.merge_id
+            USING ERRCODE = 'invalid_parameter_value';
+    ELSIF cardinality(accounts) > 1 THEN
+        RAISE EXCEPTION 'merge id % exists in several accounts', unmerge.merge_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Call unmerge(account_id, merge_id).';
+    END IF;
+    RETURN unmerge(accounts[1], unmerge.merge_id);
+END $$;
+
+REVOKE EXECUTE ON FUNCTION unmerge_given_back(merges) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION unmerge_refuse_if_blocked(merges) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION unmerge_identifiers(merges) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION unmerge_event_properties(merges) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION unmerge_properties(merges) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION profile_columns_follow_identifiers(bigint, bigint[]) FROM PUBLIC;
+
+-- Item 7: explain_profile's event rows say what a conflict was about (the
+-- value and the other profile, as detail does); profile_graph declares
+-- every node it draws (the survivor of a tombstone too) and draws an undone
+-- merge as undone. Item 10: both raise 22023 for a NULL argument instead of
+-- being STRICT, like every admin function.
+CREATE OR REPLACE FUNCTION explain_profile(account_id bigint, profile_id bigint)
+RETURNS SETOF lineage_step
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    members bigint[];
+BEGIN
+    IF $1 IS NULL OR $2 IS NULL THEN
+        RAISE EXCEPTION '% must not be null', CASE WHEN $1 IS NULL THEN 'account_id' ELSE 'profile_id' END
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Resolved first: an unknown profile is an error, never an empty answer.
+    members := lineage_of($1, $2);
+RETURN QUERY
+WITH lineage AS (SELECT unnest(members) AS id),
+steps AS (
+    SELECT p.created_at AS at, 2 AS rank, 'created' AS step, p.profile_id, NULL::text AS kind,
+           NULL::text AS value, NULL::text AS source,
+           (SELECT min(e.event_id) FROM events e WHERE e.account_id = $1 AND e.profile_id = p.profile_id)
+               AS event_id,
+           NULL::bigint AS merge_id, NULL::bigint AS consent_id,
+           CASE WHEN p.merged_into IS NOT NULL THEN 'now merged into profile ' || p.merged_into END AS detail
+      FROM profiles p WHERE p.account_id = $1 AND p.profile_id IN (SELECT id FROM lineage)
+    UNION ALL
+    SELECT e.occurred_at, 1, 'event', e.profile_id, NULL,
+           coalesce(e.email_normalized, e.phone_e164, e.external_id, e.email, e.phone),
+           e.source, e.event_id, NULL, NULL,
+           -- a conflict says which value and which other profile, as detail does
+           e.outcome || coalesce(': ' || (
+               SELECT string_agg(format('%s %s (%s)', d ->> 'kind', d ->> 'value',
+                                        concat_ws('; ', 'profile ' || (d ->> 'other_profile'), d ->> 'reason')),
+                                 ', ' ORDER BY o)
+                 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(e.detail) = 'array' THEN e.detail END)
+                      WITH ORDINALITY AS x(d, o)
+                WHERE d ->> 'action' = 'conflict'), '')
+      FROM events e WHERE e.account_id = $1 AND e.profile_id IN (SELECT id FROM lineage)
+    UNION ALL
+    SELECT i.attached_at, 3, 'attached', i.profile_id, i.kind, i.value, i.source, i.event_id,
+           NULL, NULL, NULL
+      FROM identifiers i WHERE i.account_id = $1 AND i.profile_id IN (SELECT id FROM lineage)
+                           AND i.merge_id IS NULL
+    UNION ALL
+    -- A copy made by a merge (or given back by an unmerge): shown with the
+    -- merge's event, the first attachment named in detail.
+    SELECT i.attached_at, 3, CASE WHEN g.survivor_id = i.profile_id THEN 'moved in' ELSE 'given back' END,
+           i.profile_id, i.kind, i.value, i.source, g.event_id, i.merge_id, NULL,
+           format('from profile %s%s', CASE WHEN g.survivor_id = i.profile_id THEN g.merged_id ELSE g.survivor_id END,
+                  coalesce(', first attached by event ' || i.event_id, ''))
+      FROM identifiers i JOIN merges g ON g.account_id = i.account_id AND g.merge_id = i.merge_id
+     WHERE i.account_id = $1 AND i.profile_id IN (SELECT id FROM lineage)
+    UNION ALL
+    SELECT i.detached_at, 4, CASE i.detach_reason WHEN 'overridden' THEN 'overridden'
+                                                  WHEN 'merged' THEN 'moved out'
+                                                  ELSE 'detached' END,
+           i.profile_id, i.kind, i.value, NULL, i.detached_by_event, NULL, NULL, i.detach_reason
+      FROM identifiers i WHERE i.account_id = $1 AND i.profile_id IN (SELECT id FROM lineage)
+                           AND i.detached_at IS NOT NULL
+    UNION ALL
+    SELECT g.merged_at, 5, 'merged', g.merged_id, NULL, NULL, NULL, g.event_id, g.merge_id, NULL,
+           format('profile %s merged into %s (%s)', g.merged_id, g.survivor_id, g.reason)
+      FROM merges g WHERE g.account_id = $1
+                      AND (g.survivor_id IN (SELECT id FROM lineage) OR g.merged_id IN (SELECT id FROM lineage))
+    UNION ALL
+    SELECT g.unmerged_at, 6, 'unmerged', g.merged_id, NULL, NULL, NULL, NULL, g.merge_id, NULL,
+           format('merge %s undone: profile %s split from %s', g.merge_id, g.merged_id, g.survivor_id)
+      FROM merges g WHERE g.account_id = $1 AND g.unmerged_at IS NOT NULL
+                      AND (g.survivor_id IN (SELECT id FROM lineage) OR g.merged_id IN (SELECT id FROM lineage))
+    UNION ALL
+    SELECT c.recorded_at, 7, 'consent', c.profile_id, c.channel, c.value, c.source, c.event_id, NULL,
+           c.consent_id, c.status || coalesce(' (' || c.method || ')', '')
+      FROM consents c WHERE c.account_id = $1 AND c.profile_id IN (SELECT id FROM lineage)
+)
+SELECT at, step, profile_id, kind, value, source, event_id, merge_id, consent_id, detail
+  FROM steps
+ ORDER BY at, event_id NULLS LAST, rank, consent_id, profile_id, kind, value;
+END $$;
+
+CREATE OR REPLACE FUNCTION profile_graph(account_id bigint, profile_id bigint)
+RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    lineage  bigint[];
+    declared bigint[];  -- the profile nodes drawn so far: each is declared once
+    lines    text[] := ARRAY['flowchart LR'];
+    r        record;
+BEGIN
+    IF profile_graph.account_id IS NULL OR profile_graph.profile_id IS NULL THEN
+        RAISE EXCEPTION '% must not be null',
+                        CASE WHEN profile_graph.account_id IS NULL THEN 'account_id' ELSE 'profile_id' END
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    lineage := lineage_of(profile_graph.account_id, profile_graph.profile_id);
+    declared := lineage;
+    FOR r IN SELECT p.profile_id, p.merged_into, p.profile_id = profile_graph.profile_id AS is_root
+               FROM profiles p
+              WHERE p.account_id = profile_graph.account_id AND p.profile_id = ANY (lineage)
+              ORDER BY p.profile_id LOOP
+        lines := lines || format('    P%s["profile %s%s"]', r.profile_id, r.profile_id,
+                                 CASE WHEN r.merged_into IS NULL THEN ' (active)'
+                                      ELSE ' (merged into ' || r.merged_into || ')' END);
+    END LOOP;
+    FOR r IN SELECT i.identifier_id, i.profile_id, i.kind, i.value, i.detached_at IS NOT NULL AS detached,
+                    i.detach_reason
+               FROM identifiers i
+              WHERE i.account_id = profile_graph.account_id AND i.profile_id = ANY (lineage)
+              ORDER BY i.identifier_id LOOP
+        lines := lines || format('    I%s(["%s: %s"])', r.identifier_id, r.kind, replace(r.value, '"', '#quot;'));
+        lines := lines || CASE WHEN r.detached
+                               THEN format('    P%s -.->|%s| I%s', r.profile_id, r.detach_reason, r.identifier_id)
+                               ELSE format('    P%s --- I%s', r.profile_id, r.identifier_id) END;
+    END LOOP;
+    FOR r IN SELECT g.merge_id, g.survivor_id, g.merged_id, g.unmerged_at IS NOT NULL AS undone, g.event_id
+               FROM merges g
+              WHERE g.account_id = profile_graph.account_id
+                AND (g.survivor_id = ANY (lineage) OR g.merged_id = ANY (lineage))
+              ORDER BY g.merge_id LOOP
+        IF NOT r.merged_id = ANY (declared) THEN
+            lines := lines || format('    P%s["profile %s (split off)"]', r.merged_id, r.merged_id);
+            declared := declared || r.merged_id;
+        END IF;
+        -- the survivor of a tombstone drawn as the root is outside its lineage
+        IF NOT r.survivor_id = ANY (declared) THEN
+            lines := lines || format('    P%s["profile %s (survivor)"]', r.survivor_id, r.survivor_id);
+            declared := declared || r.survivor_id;
+        END IF;
+        -- an undone merge is a dotted edge, a merge in place a thick one
+        lines := lines || format(CASE WHEN r.undone THEN '    P%s -.->|merge %s%s, undone| P%s'
+                                      ELSE '    P%s ==>|merge %s%s| P%s' END,
+                                 r.merged_id, r.merge_id, coalesce(', event ' || r.event_id, ''), r.survivor_id);
+    END LOOP;
+    FOR r IN SELECT DISTINCT e.profile_id, (d ->> 'other_profile')::bigint AS other, d ->> 'kind' AS kind,
+                    d ->> 'value' AS value, e.event_id
+               FROM events e, jsonb_array_elements(e.detail) d
+              WHERE e.account_id = profile_graph.account_id AND e.profile_id = ANY (lineage)
+                AND e.outcome = 'conflict' AND d ->> 'action' = 'conflict'
+                AND d ->> 'other_profile' IS NOT NULL
+              ORDER BY e.event_id LOOP
+        IF NOT r.other = ANY (declared) THEN
+            lines := lines || format('    P%s["profile %s"]', r.other, r.other);
+            declared := declared || r.other;
+        END IF;
+        lines := lines || format('    P%s -. "conflict: %s %s (event %s)" .- P%s', r.profile_id, r.kind,
+                                 replace(r.value, '"', '#quot;'), r.event_id, r.other);
+    END LOOP;
+    RETURN array_to_string(lines, E'\n');
+END $$;

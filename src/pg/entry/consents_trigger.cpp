@@ -29,7 +29,12 @@ PM_FUNCTION(pm_consents_resolve) {
     std::optional<std::int64_t> account = row.int8("account_id");
     if (!account) throw SqlError(ERRCODE_NOT_NULL_VIOLATION, "consents.account_id must not be null");
     const std::string channel = row.raw_text("channel").value_or("");
-    const std::string source = row.raw_text("source").value_or("");
+    // NULL source or value: the error their NOT NULL columns give (23502),
+    // as for events; an empty value is a bad value (22023).
+    const std::optional<std::string> given_source = row.raw_text("source");
+    if (!given_source) throw SqlError(ERRCODE_NOT_NULL_VIOLATION, "consents.source must not be null");
+    const std::string source = *given_source;
+    if (!row.raw_text("value")) throw SqlError(ERRCODE_NOT_NULL_VIOLATION, "consents.value must not be null");
     const std::optional<std::string> raw = row.text("value");
     if (channel != "sms" && channel != "email")
         invalid_parameter("unknown consent channel \"" + shorten(channel) + "\"",

@@ -8,6 +8,10 @@
 #include "pg/entry/own_table.hpp"
 #include "pg/boundary/spi.hpp"
 
+extern "C" {
+#include "access/xact.h"
+}
+
 namespace {
 
 using namespace pm;
@@ -28,7 +32,10 @@ RawEvent read_event(const TriggerRow& row) {
     raw.properties = row.datum("properties", &isnull);
     if (isnull) raw.properties = 0;
     raw.occurred_at = row.datum("occurred_at", &isnull);
-    if (isnull) raw.occurred_at = 0;
+    // ORMs insert an explicit NULL where the application gave no time: it
+    // is the time of the insert, as the column's default says (now(), the
+    // transaction's start); events.occurred_at is NOT NULL.
+    if (isnull) raw.occurred_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
     raw.event_id = row.int8("event_id");
     return raw;
 }
@@ -48,6 +55,7 @@ PM_FUNCTION(pm_events_resolve) {
         TableStore store(prepared.request.account);
         result = resolve_event(prepared.request, store);
     }
+    row.set_datum("occurred_at", prepared.request.occurred_at);
     row.set_text("email_normalized", prepared.email_normalized);
     row.set_text("phone_e164", prepared.phone_e164);
     row.set_int8("profile_id", result.profile);

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 namespace pm::pg {
 
@@ -67,6 +68,11 @@ Plan columns_plan(
     "SELECT attname::text FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped",
     {"oid"});
 Plan relname_plan("SELECT $1::regclass::text", {"oid"});
+Plan own_relation_plan(
+    "SELECT FROM pg_depend d JOIN pg_extension x ON x.oid = d.refobjid"
+    " WHERE d.classid = 'pg_class'::regclass AND d.objid = $1 AND d.deptype = 'e'"
+    "   AND d.refclassid = 'pg_extension'::regclass AND x.extname = 'profile_merge'",
+    {"oid"});
 Plan quote_plan("SELECT quote_ident($1)", {"text"});
 Plan sequences_plan(
     "SELECT (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM events_event_id_seq),"
@@ -112,6 +118,16 @@ std::string quote_ident(const std::string& s) { return *quote_plan.run({Param::t
 
 // The cursor's query: every application column of events, cast to its
 // type, or its default when the staging table lacks it.
+// A table of the extension is not a staging table: ingest('profile_merge.events')
+// would replay the inbox into itself, duplicating every event.
+void refuse_own_relation(Oid relid) {
+    if (own_relation_plan.run({Param::datum(ObjectIdGetDatum(relid))}).size() == 0) return;
+    const std::string name = *relname_plan.run({Param::datum(ObjectIdGetDatum(relid))}).text(0, 0);
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                   "source_table " + name + " belongs to the profile_merge extension, not a staging table",
+                   {}, "Stage the events in a table of your own and pass that table to ingest().");
+}
+
 std::string staging_query(Oid relid, const std::optional<std::string>& order_by) {
     Rows cols = columns_plan.run({Param::datum(ObjectIdGetDatum(relid))});
     std::vector<std::string> present;
@@ -123,8 +139,13 @@ std::string staging_query(Oid relid, const std::optional<std::string>& order_by)
     for (const StagedColumn& c : kStagedColumns) {
         sql += first ? "" : ", ";
         first = false;
-        sql += has(c.name) ? "s." + quote_ident(c.name) + "::" + c.type
-                           : std::string(c.missing) + "::" + c.type;
+        // An explicit NULL occurred_at is the time of the insert, as the
+        // trigger reads it: the column's default, and events.occurred_at is
+        // NOT NULL.
+        const bool is_time = std::strcmp(c.name, "occurred_at") == 0;
+        sql += !has(c.name) ? std::string(c.missing) + "::" + c.type
+               : is_time    ? "coalesce(s." + quote_ident(c.name) + "::" + c.type + ", now())"
+                            : "s." + quote_ident(c.name) + "::" + c.type;
     }
     sql += " FROM " + *relname_plan.run({Param::datum(ObjectIdGetDatum(relid))}).text(0, 0) + " s";
     if (order_by) {
@@ -238,6 +259,7 @@ struct IngestStart {
 IngestStart start_ingest(Oid relid, const std::optional<std::string>& order_by) {
     SpiScope spi;
     IngestStart start;
+    refuse_own_relation(relid);
     lock_plan.run({});
     Rows seq = sequences_plan.run({});
     start.first_ids = {seq.int8(0, 0), seq.int8(0, 1), seq.int8(0, 2), seq.int8(0, 3), seq.int8(0, 4)};

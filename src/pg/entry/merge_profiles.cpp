@@ -31,8 +31,12 @@ ProfileId active_profile(Store& store, std::int64_t account, ProfileId id) {
 PM_FUNCTION(pm_merge_profiles) {
     const std::int64_t account = int8_arg(fcinfo, 0, "account_id");
     const ProfileId a = int8_arg(fcinfo, 1, "a"), b = int8_arg(fcinfo, 2, "b");
-    const std::string reason = PG_ARGISNULL(3) ? "manual" : std::string(text_arg(fcinfo, 3));
-    const bool force = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
+    // Every admin function refuses a NULL argument with 22023 naming it
+    // (README, "Functions for admins"), rather than reading it as a default.
+    if (PG_ARGISNULL(3)) invalid_parameter("reason must not be null");
+    if (PG_ARGISNULL(4)) invalid_parameter("force must not be null");
+    const std::string reason(text_arg(fcinfo, 3));
+    const bool force = PG_GETARG_BOOL(4);
 
     std::int64_t merge_id = 0;
     {

@@ -86,15 +86,20 @@ PM_FUNCTION(pm_phone_info) {
 
 // normalize_event_phone(raw, region DEFAULT NULL): as the triggers read an
 // event's phone (its phone_region, else the setting; phone_accept applies).
+// A region argument that names no region is the caller's mistake (22023, as
+// in normalize_phone), checked even without a number; a blank one is absent,
+// as an event's blank phone_region is. A refused number is NULL.
 PM_FUNCTION(pm_normalize_event_phone) {
+    std::optional<std::string> region;
+    if (!PG_ARGISNULL(1)) region = trimmed_or_absent(text_arg(fcinfo, 1));
+    std::optional<std::string> canonical = region ? core::canonical_region(*region) : std::nullopt;
+    if (region && !canonical)
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown region \"" + shorten(*region) + "\"", {},
+                       "Use a two-letter ISO 3166 region code that libphonenumber supports, such as US, GB or DE.");
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     std::optional<std::string> raw = trimmed_or_absent(text_arg(fcinfo, 0));
     if (!raw) PG_RETURN_NULL();
-    std::optional<std::string> region;
-    if (!PG_ARGISNULL(1)) region = trimmed_or_absent(text_arg(fcinfo, 1));
-    std::optional<std::string> canonical =
-        region ? core::canonical_region(*region) : std::optional<std::string>(default_region());
-    if (!canonical) PG_RETURN_NULL();
+    if (!canonical) canonical = std::string(default_region());
     core::Normalized n = cached_normalize_phone(*raw, *canonical, phone_accept());
     if (!n.ok()) PG_RETURN_NULL();
     return text_datum(n.value);

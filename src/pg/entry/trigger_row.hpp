@@ -26,6 +26,7 @@ public:
     void set_text(const char* column, const std::optional<std::string>& value);
     void set_int8(const char* column, const std::optional<std::int64_t>& value);
     void set_jsonb(const char* column, Datum jsonb);
+    void set_datum(const char* column, Datum value) { set(column, value, false); }
     Datum apply();
 
 private:

@@ -57,6 +57,26 @@ bool still_current(const core::Event& event, const core::ProfileMap& profiles) {
     return !event.hint_profile || profiles.count(*event.hint_profile);
 }
 
+// The top-level keys of a properties object, as "plan, tier" (jsonb's key
+// order), cut to 256 bytes like other values in detail.
+std::string property_keys(Datum properties) {
+    const char* keys = pg_call([&] {
+        Jsonb* jb = DatumGetJsonbP(properties);
+        StringInfoData buf;
+        initStringInfo(&buf);
+        JsonbIterator* it = JsonbIteratorInit(&jb->root);
+        JsonbValue v;
+        JsonbIteratorToken token;
+        while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+            if (token != WJB_KEY) continue;
+            if (buf.len) appendStringInfoString(&buf, ", ");
+            appendBinaryStringInfo(&buf, v.val.string.val, v.val.string.len);
+        }
+        return static_cast<const char*>(buf.data);
+    });
+    return truncated(keys, 256);
+}
+
 }  // namespace
 
 namespace {
@@ -121,6 +141,7 @@ Resolution apply_decision(core::Decision& d, const EventRequest& req, const core
     for (const core::Detach& x : d.detaches)
         store.detach(x.kind, x.value, "overridden", req.event_id);
     r.outcome = d.outcome;
+    bool properties_only = false;
     if (d.subject && *d.subject != core::kNewProfile) {
         const Datum properties = d.apply_properties ? req.properties : 0;
         auto changed = std::find_if(d.changed_profiles.begin(), d.changed_profiles.end(),
@@ -128,8 +149,10 @@ Resolution apply_decision(core::Decision& d, const EventRequest& req, const core
         if (changed != d.changed_profiles.end() || properties) {
             const core::Profile& columns =
                 changed != d.changed_profiles.end() ? *changed : profiles.at(*d.subject);
-            if (store.update_profile(columns, properties) && r.outcome == core::Outcome::Matched)
+            if (store.update_profile(columns, properties) && r.outcome == core::Outcome::Matched) {
                 r.outcome = core::Outcome::Updated;
+                properties_only = true;
+            }
         }
     }
     for (const core::ConsentRecord& c : d.consents)
@@ -140,6 +163,9 @@ Resolution apply_decision(core::Decision& d, const EventRequest& req, const core
     r.detail = std::move(d.detail);
     for (core::DetailEntry& e : r.detail)
         if (e.other_profile) e.other_profile = real(*e.other_profile);
+    if (properties_only)
+        r.detail.push_back({core::Action::Updated, "properties", property_keys(req.properties), std::nullopt,
+                            {}, std::nullopt, -1});
     return r;
 }
 

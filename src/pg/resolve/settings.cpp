@@ -25,8 +25,45 @@ int phone_accept_setting = static_cast<int>(core::PhoneAccept::Valid);
 char parallel_region[16] = "";
 int parallel_accept = -1;
 
-void forget_parallel_region(const char*, void*) { parallel_region[0] = '\0'; }
-void forget_parallel_accept(int, void*) { parallel_accept = -1; }
+// A value that was set before the library was loaded and that the check
+// refused when the settings were defined. PostgreSQL then keeps the default
+// and only warns; the extension does not read that default behind the
+// user's back: the readers below raise an error until a valid value is set
+// (any assignment of the setting, SET, RESET or set_config, clears it).
+char refused_region[64] = "";
+char refused_accept[64] = "";
+
+void forget_parallel_region(const char*, void*) {
+    parallel_region[0] = '\0';
+    refused_region[0] = '\0';
+}
+void forget_parallel_accept(int, void*) {
+    parallel_accept = -1;
+    refused_accept[0] = '\0';
+}
+
+bool is_phone_accept_value(const char* v) {
+    return pg_strcasecmp(v, "valid") == 0 || pg_strcasecmp(v, "possible") == 0;
+}
+
+const char* region_hint(const char* value) {
+    // ISO 3166 reserves UK for the United Kingdom, whose code is GB; an
+    // alias would make one misspelling right and every other one wrong.
+    if (pg_strcasecmp(value, "UK") == 0)
+        return "The United Kingdom's ISO 3166 code is GB. Use a two-letter region code that libphonenumber "
+               "supports, such as US, GB or DE.";
+    return "Use a two-letter ISO 3166 region code that libphonenumber supports, such as US, GB or DE.";
+}
+
+[[noreturn]] void refuse_setting(const char* name, const char* value, const char* allowed,
+                                 const char* example) {
+    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                   std::string(name) + " is \"" + value + "\", not " + allowed,
+                   "It was set before the library was loaded, when PostgreSQL could not check it; "
+                   "the default is not used instead.",
+                   std::string("SET ") + name + " = " + example +
+                       ", and fix the ALTER DATABASE ... SET or postgresql.conf line.");
+}
 
 const struct config_enum_entry phone_accept_options[] = {
     {"valid", static_cast<int>(core::PhoneAccept::Valid), false},
@@ -46,7 +83,7 @@ bool check_default_region(char** newval, void** extra, GucSource source) {
     if (!region) {
         GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
         GUC_check_errmsg("unknown region \"%s\"", *newval ? *newval : "");
-        GUC_check_errhint("Use a two-letter ISO 3166 region code that libphonenumber supports, such as US, GB or DE.");
+        GUC_check_errhint("%s", region_hint(*newval ? *newval : ""));
         return false;
     }
     if (std::strcmp(region->c_str(), *newval) != 0) {
@@ -91,13 +128,13 @@ void restore_at_executor_end(QueryDesc* query) {
 
 void define_settings() {
     const bool parallel = IsInParallelMode();
-    char pending_region[16] = "", pending_accept[16] = "";
-    if (parallel) {
-        if (const char* v = GetConfigOption("profile_merge.default_region", true, false))
-            strlcpy(pending_region, v, sizeof pending_region);
-        if (const char* v = GetConfigOption("profile_merge.phone_accept", true, false))
-            strlcpy(pending_accept, v, sizeof pending_accept);
-    }
+    // Values set before the library loaded wait as placeholders; they are
+    // read here, before the definitions below check and apply them.
+    char pending_region[sizeof refused_region] = "", pending_accept[sizeof refused_accept] = "";
+    if (const char* v = GetConfigOption("profile_merge.default_region", true, false))
+        strlcpy(pending_region, v, sizeof pending_region);
+    if (const char* v = GetConfigOption("profile_merge.phone_accept", true, false))
+        strlcpy(pending_accept, v, sizeof pending_accept);
     DefineCustomStringVariable(
         "profile_merge.default_region",
         "Region used for phone numbers written without + when no region is given.",
@@ -112,7 +149,19 @@ void define_settings() {
         PGC_USERSET, 0, nullptr, forget_parallel_accept, nullptr);
     MarkGUCPrefixReserved("profile_merge");
 
-    if (parallel && pending_region[0]) {
+    // The definitions refused these with a WARNING and kept the defaults.
+    if (pending_region[0]) {
+        std::optional<std::string> region;
+        try {
+            region = core::canonical_region(pending_region);
+        } catch (...) {
+        }
+        if (!region) strlcpy(refused_region, pending_region, sizeof refused_region);
+    }
+    if (pending_accept[0] && !is_phone_accept_value(pending_accept))
+        strlcpy(refused_accept, pending_accept, sizeof refused_accept);
+
+    if (parallel && pending_region[0] && !refused_region[0]) {
         std::optional<std::string> region;
         try {
             region = core::canonical_region(pending_region);
@@ -133,12 +182,16 @@ void define_settings() {
 }
 
 std::string_view default_region() {
+    if (refused_region[0])
+        refuse_setting("profile_merge.default_region", refused_region,
+                       "a region libphonenumber knows (a two-letter ISO 3166 code such as US, GB or DE)", "'GB'");
     if (parallel_region[0] || parallel_accept >= 0) pg_call([] { restore_after_parallel_load(); });
     if (parallel_region[0]) return parallel_region;
     return default_region_setting ? default_region_setting : "US";
 }
 
 core::PhoneAccept phone_accept() {
+    if (refused_accept[0]) refuse_setting("profile_merge.phone_accept", refused_accept, "'valid' or 'possible'", "'valid'");
     if (parallel_region[0] || parallel_accept >= 0) pg_call([] { restore_after_parallel_load(); });
     return static_cast<core::PhoneAccept>(parallel_accept >= 0 ? parallel_accept : phone_accept_setting);
 }
