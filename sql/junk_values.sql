@@ -5,6 +5,8 @@
 -- Accounts 5001-5009 belong to this suite.
 SET search_path = profile_merge, public;
 \pset null '(null)'
+\pset columns 160
+\x auto
 \set VERBOSITY terse
 
 \ir test/sql/story_helpers.sql
@@ -78,6 +80,37 @@ DELETE FROM blocked_values WHERE account_id = 0 AND kind = 'external_id' AND val
 INSERT INTO events (account_id, source, external_id, email) VALUES (5004, 'api', 'test', 'gil@example.com')
 RETURNING pg_temp.who(profile_id, 'gil') AS profile, outcome;
 INSERT INTO blocked_values (kind, value) VALUES ('external_id', 'test');
+
+------------------------------------------------------------------------------
+-- blocked_patterns (5005, 5006): regular expressions on the normalized
+-- value, for one account or for all (account 0)
+------------------------------------------------------------------------------
+-- the default: zeros and dashes (a nil UUID's shape) are no one's id
+INSERT INTO events (account_id, source, external_id, email)
+VALUES (5005, 'api', '0000-0000-0000', 'hal@example.com')
+RETURNING outcome, pg_temp.show(detail) AS detail;
+-- an account's own pattern, with its reason; account 5006 is not affected
+INSERT INTO blocked_patterns (account_id, kind, pattern, reason)
+VALUES (5005, 'email', '^guest[0-9]*@', 'guest checkout address'),
+       (5005, 'phone', '^\+1415555019', NULL);
+INSERT INTO events (account_id, source, email, phone)
+VALUES (5005, 'form', 'Guest17@shop.example', '(415) 555-0199')
+RETURNING outcome, pg_temp.show(detail) AS detail;
+INSERT INTO events (account_id, source, email) VALUES (5006, 'form', 'guest17@shop.example')
+RETURNING outcome, pg_temp.show(detail) AS detail;
+-- account 0's pattern applies to every account, from the next event on
+INSERT INTO blocked_patterns (kind, pattern, reason) VALUES ('email', '@mailinator\.com$', 'disposable');
+INSERT INTO events (account_id, source, email) VALUES (5006, 'form', 'ivan@mailinator.com')
+RETURNING outcome, pg_temp.show(detail) AS detail;
+DELETE FROM blocked_patterns WHERE account_id = 0 AND pattern = '@mailinator\.com$';
+INSERT INTO events (account_id, source, email) VALUES (5006, 'form', 'ivan@mailinator.com')
+RETURNING outcome;
+-- a pattern that does not compile is refused when inserted; so is an unknown kind
+\set VERBOSITY sqlstate
+INSERT INTO blocked_patterns (kind, pattern) VALUES ('email', '(unclosed');
+INSERT INTO blocked_patterns (kind, pattern) VALUES ('fax', '^1');
+\set VERBOSITY terse
+DELETE FROM blocked_patterns WHERE account_id = 5005;
 
 \set VERBOSITY default
 \ir test/sql/check_invariants.sql

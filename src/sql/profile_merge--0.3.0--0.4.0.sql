@@ -557,3 +557,50 @@ BEGIN
     END LOOP;
     RETURN array_to_string(lines, E'\n');
 END $$;
+
+------------------------------------------------------------------------------
+-- Issue 15: blocked_patterns, junk by regular expression
+------------------------------------------------------------------------------
+-- A value (normalized) that matches a pattern of its kind, for the event's
+-- account or account 0, is dropped from the event as 'blocked' with the
+-- row's reason, exactly like a blocked_values row. Patterns are
+-- PostgreSQL's regular expressions (POSIX EREs and more), matched with the
+-- C collation; one that does not compile is refused when inserted (2201B).
+CREATE TABLE blocked_patterns (
+    account_id bigint          NOT NULL DEFAULT 0,
+    kind       identifier_kind NOT NULL,
+    pattern    text            NOT NULL,
+    reason     text,
+    PRIMARY KEY (account_id, kind, pattern),
+    -- compiles the pattern (an error when it does not); always true otherwise
+    CONSTRAINT blocked_pattern_compiles CHECK (('' ~ pattern) IS NOT NULL)
+);
+
+-- A nil UUID and other runs of zeros and dashes are no one's id (the
+-- style of Segment's '^[0-]*$').
+INSERT INTO blocked_patterns (kind, pattern, reason)
+VALUES ('external_id', '^[0-]+$', 'only zeros and dashes (a nil UUID)');
+
+CREATE TRIGGER blocked_patterns_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON blocked_patterns
+    FOR EACH STATEMENT EXECUTE FUNCTION policy_changed();
+
+-- As for sources: a restore's rows come after CREATE EXTENSION's defaults,
+-- so a row whose key is there already replaces its reason (an edited
+-- default survives a dump and restore) instead of failing.
+CREATE FUNCTION blocked_patterns_upsert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+    UPDATE blocked_patterns SET reason = NEW.reason
+     WHERE account_id = NEW.account_id AND kind = NEW.kind AND pattern = NEW.pattern;
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER blocked_patterns_upsert BEFORE INSERT ON blocked_patterns
+    FOR EACH ROW EXECUTE FUNCTION blocked_patterns_upsert();
+REVOKE EXECUTE ON FUNCTION blocked_patterns_upsert() FROM PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('blocked_patterns', '');

@@ -147,7 +147,7 @@ copy2@example.com|
   "$(sql "$DB1" "SELECT email, phone FROM profile_merge.profiles WHERE account_id = 1 ORDER BY email NULLS LAST")"
 
 say "what it may not do (42501 each):"
-for t in sources blocked_values profiles identifiers merges consents events; do
+for t in sources blocked_values blocked_patterns profiles identifiers merges consents events; do
   expect_error "UPDATE $t" 42501 "$APP" "$DB1" "UPDATE profile_merge.$t SET account_id = account_id"
   expect_error "DELETE FROM $t" 42501 "$APP" "$DB1" "DELETE FROM profile_merge.$t"
   expect_error "TRUNCATE $t" 42501 "$APP" "$DB1" "TRUNCATE profile_merge.$t"
@@ -173,7 +173,7 @@ expect_error "INSERT INTO identifiers" 42501 "$APP" "$DB1" \
 expect_error "INSERT INTO merges" 42501 "$APP" "$DB1" \
   "INSERT INTO profile_merge.merges (account_id, survivor_id, merged_id, reason, survivor_before, merged_before)
    VALUES (1, 1, 2, 'forged', '{}', '{}')"
-for t in sources blocked_values profiles identifiers merges consents; do
+for t in sources blocked_values blocked_patterns profiles identifiers merges consents; do
   expect_error "SELECT FROM $t (not granted)" 42501 "$APP" "$DB1" "SELECT count(*) FROM profile_merge.$t"
 done
 expect_error "find_profile() reads identifiers (not granted)" 42501 "$APP" "$DB1" \

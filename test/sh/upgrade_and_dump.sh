@@ -5,7 +5,8 @@
 #       exactly the objects a fresh CREATE EXTENSION gives;
 #   (b) pg_dump + restore (custom format through pg_restore, plain through
 #       psql) of a database with data keeps every row of profiles,
-#       identifiers, events, consents, merges, sources and blocked_values,
+#       identifiers, events, consents, merges, sources, blocked_values and
+#       blocked_patterns,
 #       and the sequences continue after the restore;
 #   (c) ALTER EXTENSION UPDATE from 0.2.0 of a database with data (0.3.0
 #       turns columns of identifiers, consents and profiles into domains)
@@ -142,6 +143,7 @@ SELECT 'comment', pg_describe_object(classoid, objoid, objsubid), description
 -- the default configuration rows
 SELECT 'sources', s.* FROM profile_merge.sources s ORDER BY account_id, source;
 SELECT 'blocked_values', b.* FROM profile_merge.blocked_values b ORDER BY account_id, kind, value;
+SELECT 'blocked_patterns', b.* FROM profile_merge.blocked_patterns b ORDER BY account_id, kind, pattern;
 SQL
 )
 for db in pm_t_upgraded pm_t_fresh; do
@@ -180,6 +182,10 @@ INSERT INTO sources VALUES ('pos', '{external_id,phone}', false, '{}', '{externa
 UPDATE sources SET may_override = '{phone,email}' WHERE source = 'checkout' AND account_id = 0;
 INSERT INTO blocked_values (kind, value) VALUES ('email', 'Nobody@Example.org');
 INSERT INTO blocked_values (kind, value, account_id) VALUES ('phone', '+1 415 555 0100', 9);
+-- blocked patterns: one of an account, one for all, the default edited
+INSERT INTO blocked_patterns (account_id, kind, pattern, reason) VALUES (9, 'email', '^guest', 'guests');
+INSERT INTO blocked_patterns (kind, pattern) VALUES ('external_id', '^tmp-');
+UPDATE blocked_patterns SET reason = 'a nil UUID' WHERE account_id = 0 AND pattern = '^[0-]+$';
 -- events: created, matched, updated, merged, conflict, override, rejected
 SELECT * FROM identify(1, 'form', email => 'Ann@Example.com', email_consent => true,
                        properties => '{"plan": "free"}');                                  -- created
@@ -239,7 +245,7 @@ fi
 
 tables=("profiles:account_id, profile_id" "identifiers:account_id, identifier_id" "events:account_id, event_id"
         "consents:account_id, consent_id" "merges:account_id, merge_id" "sources:account_id, source"
-        "blocked_values:account_id, kind, value")
+        "blocked_values:account_id, kind, value" "blocked_patterns:account_id, kind, pattern")
 for db in pm_t_data pm_t_restored_custom pm_t_restored_plain; do
   for t in "${tables[@]}"; do
     name=${t%%:*}; order=${t#*:}

@@ -114,6 +114,9 @@ core::EventIdentifier classify_identifier(std::int64_t account, const core::Poli
     if (!policy.accepts_kind(kind)) return id;
     if (is_blocked(account, kind, id.value)) {
         id.validity = core::Validity::Blocked;
+    } else if (auto pattern = blocked_pattern_reason(account, kind, id.value)) {
+        id.validity = core::Validity::Blocked;
+        id.reason = std::move(*pattern);
     } else if (!n.placeholder.empty()) {
         id.validity = core::Validity::Blocked;
         id.reason = std::move(n.placeholder);

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 extern "C" {
+#include "catalog/pg_collation.h"
 #include "utils/inval.h"
 }
 
@@ -30,6 +31,13 @@ struct BlockedSet {
     std::unordered_set<std::string> values;
 };
 std::unordered_map<std::int64_t, BlockedSet> blocked_by_account;
+// The blocked patterns that apply to an account, in (account, kind,
+// pattern) order, account 0's first; usually none.
+struct BlockedPattern {
+    core::Kind kind;
+    std::string pattern, reason;
+};
+std::unordered_map<std::int64_t, std::vector<BlockedPattern>> patterns_by_account;
 constexpr std::uint64_t kMaxBlockedPerAccount = 10000;
 constexpr size_t kMaxBlockedAccounts = 1000;
 
@@ -67,6 +75,11 @@ Plan load_blocked(
     "SELECT kind, value FROM blocked_values WHERE account_id IN (0, $1) LIMIT $2",
     {"bigint", "bigint"});
 
+Plan load_patterns(
+    "SELECT kind, pattern, coalesce(reason, 'matches the blocked pattern ' || pattern)"
+    "  FROM blocked_patterns WHERE account_id IN (0, $1) ORDER BY account_id, kind, pattern",
+    {"bigint"});
+
 Plan probe_blocked(
     "SELECT 1 FROM blocked_values WHERE account_id IN (0, $1) AND kind = $2"
     "   AND (value = $3 OR (kind = 'external_id' AND translate(value, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
@@ -75,7 +88,7 @@ Plan probe_blocked(
 
 // The tables whose invalidation empties the caches; learnt when the caches
 // are first filled (while they are empty there is nothing to invalidate).
-Oid policy_tables[2] = {InvalidOid, InvalidOid};
+Oid policy_tables[3] = {InvalidOid, InvalidOid, InvalidOid};
 
 void learn_policy_tables() {
     if (policy_tables[0] != InvalidOid) return;
@@ -83,16 +96,21 @@ void learn_policy_tables() {
         Oid ns = get_namespace_oid(catalog::kSchema, false);
         policy_tables[0] = get_relname_relid(catalog::kSources, ns);
         policy_tables[1] = get_relname_relid(catalog::kBlockedValues, ns);
+        policy_tables[2] = get_relname_relid(catalog::kBlockedPatterns, ns);
     });
 }
 
 // A C callback of the invalidation machinery: compares and clears, nothing
 // that can raise or throw.
 void on_relcache_invalidation(Datum, Oid relid) {
-    if (relid != InvalidOid && relid != policy_tables[0] && relid != policy_tables[1]) return;
+    if (relid != InvalidOid && relid != policy_tables[0] && relid != policy_tables[1] &&
+        relid != policy_tables[2])
+        return;
     policy_cache.clear();
     blocked_by_account.clear();
-    policy_tables[0] = policy_tables[1] = InvalidOid;  // the extension may have been re-created
+    patterns_by_account.clear();
+    // the extension may have been re-created
+    policy_tables[0] = policy_tables[1] = policy_tables[2] = InvalidOid;
 }
 
 }  // namespace
@@ -135,6 +153,38 @@ bool is_blocked(std::int64_t account, core::Kind kind, const std::string& value)
     return !probe_blocked
                 .run({Param::int8(account), Param::text(core::kind_name(kind)), Param::text(value)})
                 .empty();
+}
+
+std::optional<std::string> blocked_pattern_reason(std::int64_t account, core::Kind kind,
+                                                  const std::string& value) {
+    auto it = patterns_by_account.find(account);
+    if (it == patterns_by_account.end()) {
+        learn_policy_tables();
+        std::vector<BlockedPattern> patterns;
+        // A schema before 0.4.0 has no blocked_patterns: none apply.
+        if (policy_tables[2] != InvalidOid) {
+            Rows rows = load_patterns.run({Param::int8(account)});
+            for (std::uint64_t i = 0; i < rows.size(); ++i)
+                if (auto k = core::parse_kind(*rows.text(i, 0)))
+                    patterns.push_back({*k, *rows.text(i, 1), *rows.text(i, 2)});
+        }
+        if (patterns_by_account.size() >= kMaxBlockedAccounts) patterns_by_account.clear();
+        it = patterns_by_account.emplace(account, std::move(patterns)).first;
+    }
+    for (const BlockedPattern& p : it->second) {
+        if (p.kind != kind) continue;
+        // PostgreSQL's own regular expressions (those the table's CHECK
+        // compiled when the row went in), with their compiled-pattern cache.
+        const bool matches = pg_call([&] {
+            return DatumGetBool(DirectFunctionCall2Coll(textregexeq, C_COLLATION_OID,
+                                                        PointerGetDatum(cstring_to_text_with_len(
+                                                            value.data(), static_cast<int>(value.size()))),
+                                                        PointerGetDatum(cstring_to_text_with_len(
+                                                            p.pattern.data(), static_cast<int>(p.pattern.size())))));
+        });
+        if (matches) return p.reason;
+    }
+    return std::nullopt;
 }
 
 void register_policy_invalidation() {

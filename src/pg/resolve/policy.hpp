@@ -16,6 +16,11 @@ const core::Policy* find_policy(std::int64_t account, const std::string& source)
 
 bool is_blocked(std::int64_t account, core::Kind kind, const std::string& value);
 
+// The reason of the first blocked_patterns row of the account (or account
+// 0) whose regular expression matches `value` (normalized), or nothing.
+std::optional<std::string> blocked_pattern_reason(std::int64_t account, core::Kind kind,
+                                                  const std::string& value);
+
 // Registers the invalidation callback; called from _PG_init.
 void register_policy_invalidation();
 

@@ -16,6 +16,7 @@ inline constexpr const char* kConsents = "consents";
 inline constexpr const char* kMerges = "merges";
 inline constexpr const char* kSources = "sources";
 inline constexpr const char* kBlockedValues = "blocked_values";
+inline constexpr const char* kBlockedPatterns = "blocked_patterns";
 
 // Indexes.
 inline constexpr const char* kProfilesPkey = "profiles_pkey";
