@@ -25,6 +25,14 @@ public:
         if (static_cast<int>(N) != ncolumns_) throw_shape_mismatch();
         cells_.insert(cells_.end(), std::begin(row), std::end(row));
     }
+    // One row made of two parts, `first` then `rest`.
+    template <std::size_t N, std::size_t M>
+    void add(const ColumnValue (&first)[N], const ColumnValue (&rest)[M]) {
+        if (ncolumns_ == 0) ncolumns_ = static_cast<int>(N + M);
+        if (static_cast<int>(N + M) != ncolumns_) throw_shape_mismatch();
+        cells_.insert(cells_.end(), std::begin(first), std::end(first));
+        cells_.insert(cells_.end(), std::begin(rest), std::end(rest));
+    }
     const ColumnValue* cells() const { return cells_.data(); }
     int ncolumns() const { return ncolumns_; }
     std::size_t count() const { return ncolumns_ ? cells_.size() / ncolumns_ : 0; }

@@ -521,14 +521,19 @@ void MemoryStore::add_new_profile(BatchRows& rows, const ProfileKey& key, const 
     rows.add(cells);
 }
 
-// The detach columns of a stored identifier row.
+// The detach columns of an identifier row: what a stored row's update
+// sets, and the last columns of a new row.
 void MemoryStore::add_detach(BatchRows& rows, const Identifier& row) const {
-    const ColumnValue cells[] = {
+    const DetachCells cells = detach_cells(row);
+    rows.add(cells.cells);
+}
+
+MemoryStore::DetachCells MemoryStore::detach_cells(const Identifier& row) const {
+    return {{
         row.detached ? datum_cell("detached_at", now_) : null_cell("detached_at"),
         row.detached ? text_cell("detach_reason", row.detach_reason) : null_cell("detach_reason"),
         int8_cell("detached_by_event", row.detached_by_event),
-    };
-    rows.add(cells);
+    }};
 }
 
 void MemoryStore::add_new_identifier(BatchRows& rows, const Identifier& row) const {
@@ -542,11 +547,8 @@ void MemoryStore::add_new_identifier(BatchRows& rows, const Identifier& row) con
         int8_cell("event_id", row.event_id),
         int8_cell("merge_id", row.merge_id),
         datum_cell("attached_at", now_),
-        row.detached ? datum_cell("detached_at", now_) : null_cell("detached_at"),
-        row.detached ? text_cell("detach_reason", row.detach_reason) : null_cell("detach_reason"),
-        int8_cell("detached_by_event", row.detached_by_event),
     };
-    rows.add(cells);
+    rows.add(cells, detach_cells(row).cells);
 }
 
 void MemoryStore::add_new_consent(BatchRows& rows, const ConsentRow& c) const {

@@ -149,6 +149,10 @@ private:
     void add_profile_change(BatchRows& rows, const Profile& p) const;
     void add_new_profile(BatchRows& rows, const ProfileKey& key, const Profile& p) const;
     void add_detach(BatchRows& rows, const Identifier& row) const;
+    struct DetachCells {
+        ColumnValue cells[3];
+    };
+    DetachCells detach_cells(const Identifier& row) const;
     void add_new_identifier(BatchRows& rows, const Identifier& row) const;
     void add_new_consent(BatchRows& rows, const ConsentRow& c) const;
     void write_merges();
