@@ -2,9 +2,6 @@
 
 #include <exception>
 
-extern "C" {
-#include "parser/parse_type.h"
-}
 
 namespace pm::pg {
 
@@ -74,7 +71,7 @@ void Plan::prepare() {
         types[i] = pg_call([&] {
             Oid oid;
             int32 typmod;
-            parseTypeString(name, &oid, &typmod, false);
+            parse_type_string(name, &oid, &typmod);
             return oid;
         });
     }

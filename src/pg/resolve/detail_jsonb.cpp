@@ -1,9 +1,5 @@
 #include "pg/resolve/detail_jsonb.hpp"
 
-extern "C" {
-#include "utils/jsonb.h"
-#include "utils/numeric.h"
-}
 
 namespace pm::pg {
 

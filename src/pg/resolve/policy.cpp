@@ -9,9 +9,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-extern "C" {
-#include "utils/inval.h"
-}
 
 namespace pm::pg {
 

@@ -4,10 +4,6 @@
 #include "pg/rows/direct_update.hpp"
 #include "pg/rows/relations.hpp"
 
-extern "C" {
-#include "access/table.h"
-#include "executor/tuptable.h"
-}
 
 #include <algorithm>
 #include <utility>
