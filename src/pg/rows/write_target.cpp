@@ -202,7 +202,11 @@ void fill_row(WriteTarget* t, const ColumnValue* columns, int ncolumns) {
     int cursor = 0;
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute attr = TupleDescAttr(desc, i);
-        if (attr->attisdropped) {
+        // A generated column is never given and has no default to evaluate
+        // here (build_column_default returns its expression, whose Vars need
+        // the row): NULL, as a planned INSERT leaves it; the executor then
+        // computes a stored one, and a virtual one (18) stays NULL on disk.
+        if (attr->attisdropped || attr->attgenerated) {
             slot->tts_values[i] = (Datum) 0;
             slot->tts_isnull[i] = true;
             continue;
