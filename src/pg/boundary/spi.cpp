@@ -2,7 +2,6 @@
 
 #include <exception>
 
-
 namespace pm::pg {
 
 SpiScope::SpiScope() : uncaught_at_entry_(std::uncaught_exceptions()) {

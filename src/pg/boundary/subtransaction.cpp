@@ -1,6 +1,5 @@
 #include "pg/boundary/subtransaction.hpp"
 
-
 namespace pm::pg {
 
 Subtransaction::Subtransaction() : context_(CurrentMemoryContext), owner_(CurrentResourceOwner) {

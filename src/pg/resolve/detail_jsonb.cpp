@@ -1,6 +1,5 @@
 #include "pg/resolve/detail_jsonb.hpp"
 
-
 namespace pm::pg {
 
 namespace {

@@ -9,7 +9,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-
 namespace pm::pg {
 
 namespace {

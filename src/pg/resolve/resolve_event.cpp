@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <map>
 
-
 namespace pm::pg {
 
 namespace {

@@ -2,7 +2,6 @@
 #include "pg/resolve/settings.hpp"
 #include "pg/boundary/guard.hpp"
 
-
 #include <cstring>
 
 namespace pm::pg {

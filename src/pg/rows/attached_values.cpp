@@ -4,7 +4,6 @@
 #include "pg/boundary/postgres.hpp"
 #include "pg/rows/relations.hpp"
 
-
 #include <algorithm>
 #include <cstring>
 

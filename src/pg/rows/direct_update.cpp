@@ -2,7 +2,6 @@
 
 #include "pg/rows/relations.hpp"
 
-
 namespace pm::pg {
 
 namespace {

@@ -6,7 +6,6 @@
 
 #include "pg/boundary/postgres.hpp"
 
-
 namespace pm::pg {
 
 // Everything below is Postgres C only: call inside pg_call.

@@ -4,7 +4,6 @@
 #include "pg/rows/direct_update.hpp"
 #include "pg/rows/relations.hpp"
 
-
 #include <algorithm>
 #include <utility>
 #include <vector>

@@ -21,7 +21,6 @@
 
 #include "pg/boundary/postgres.hpp"
 
-
 namespace pm::pg {
 
 // A column given by name; `value` is ignored when `isnull`.
