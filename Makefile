@@ -34,9 +34,27 @@ override autodepend := yes
 
 EXTRA_CLEAN = build results regression.diffs regression.out tmp_check
 
+# PostgreSQL 15 from Debian by default; another server with
+# `make test PG_CONFIG=/opt/postgresql-18/bin/pg_config` (README, "PostgreSQL
+# versions"). Exported, so the scripts and their `make` calls build, install
+# and test against the same server, and PM_PGBIN (its bindir) is where
+# scripts/cluster.sh finds initdb and postgres.
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) $(shell command -v pg_config 2>/dev/null))
+export PG_CONFIG
+PG_CONFIG_FOUND := $(if $(PG_CONFIG),$(shell command -v $(PG_CONFIG) 2>/dev/null))
 
-ifneq ($(PG_CONFIG),)
+ifneq ($(PG_CONFIG_FOUND),)
+export PM_PGBIN := $(shell $(PG_CONFIG) --bindir)
+
+# Objects are built for one server: build/built-for names the pg_config and
+# version they were compiled against, and any make run with another one
+# removes them (and the dependency files) before PGXS reads them, so
+# `make test; make test PG_CONFIG=...18; make test` rebuilds each time.
+PM_BUILT_FOR := $(PG_CONFIG) $(shell $(PG_CONFIG) --version)
+ifneq ($(PM_BUILT_FOR),$(shell cat build/built-for 2>/dev/null))
+$(shell rm -rf $(OBJS) $(OBJS:.o=.bc) $(MODULE_big).so .deps; mkdir -p build; printf '%s\n' '$(PM_BUILT_FOR)' >build/built-for)
+endif
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
@@ -45,7 +63,7 @@ include $(PGXS)
 $(CORE_OBJS): override CPPFLAGS := -Isrc -DPM_BUILDING_CORE $(shell pkg-config --cflags icu-uc 2>/dev/null)
 else
 all install installcheck:
-	@echo "pg_config not found: run 'make deps' first (or 'make test' / 'make demo', which do)"; exit 1
+	@echo "pg_config not found ($(or $(PG_CONFIG),none on PATH)): run 'make deps' first (or 'make test' / 'make demo', which do)"; exit 1
 endif
 
 .PHONY: deps test demo unit fuzz valgrind

@@ -1,12 +1,13 @@
-# Sourced by the test, demo and bench scripts: a throwaway PostgreSQL 15
+# Sourced by the test, demo and bench scripts: a throwaway PostgreSQL
 # cluster in a temporary folder, listening only on a Unix socket inside it.
+# The server is the one PG_CONFIG names (make exports it, and PM_PGBIN, its
+# bindir); without either, Debian's PostgreSQL 15.
 #   pm_cluster_start [extra postgres -c options...]   exports PGHOST PGPORT PGUSER PGDATA
 #   pm_cluster_stop                                    stops it and removes the folder
 # The server refuses to run as root, so as root it runs as the "postgres"
 # user that Debian's package creates.
 
-PM_PGBIN=${PM_PGBIN:-/usr/lib/postgresql/15/bin}
-export PATH="$PM_PGBIN:$PATH"
+source "$(dirname "${BASH_SOURCE[0]}")/pg_bindir.sh"
 
 pm_as_server_user() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

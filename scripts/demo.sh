@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster.sh
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-$sudo make install >/dev/null
+$sudo make install PG_CONFIG="$PG_CONFIG" >/dev/null
 pm_cluster_start
 psql -X -q -v ON_ERROR_STOP=1 -P pager=off -c 'CREATE EXTENSION profile_merge'
 psql -X -q -v ON_ERROR_STOP=1 -P pager=off --echo-queries -f demo/story.sql

@@ -80,7 +80,7 @@ cleanup() {
 trap cleanup EXIT
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At)
 HZ=$(getconf CLK_TCK)
-SO=$(pg_config --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)/profile_merge.so
+SO=$("$PG_CONFIG" --pkglibdir)/profile_merge.so
 
 echo "== profile_merge bulk path: ingest() against a plain COPY, $EVENTS events"
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); installed library $(date -r "$SO" '+%F %T' 2>/dev/null || echo '?'), md5 $(md5sum <"$SO" | cut -c1-12)$(cmp -s "$SO" profile_merge.so || echo ', differs from ./profile_merge.so')"

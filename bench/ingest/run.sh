@@ -56,7 +56,7 @@ export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 HZ=$(getconf CLK_TCK)
 
 echo "== profile_merge ingest benchmark"
-echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet -- src 2>/dev/null || echo ' (src has uncommitted changes)'); installed library $(date -r "$(pg_config --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)/profile_merge.so" '+%F %T' 2>/dev/null || echo '?')"
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet -- src 2>/dev/null || echo ' (src has uncommitted changes)'); installed library $(date -r "$("$PG_CONFIG" --pkglibdir)/profile_merge.so" '+%F %T' 2>/dev/null || echo '?')"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $("${PSQL[@]}" -c 'SHOW server_version'), shared_buffers $("${PSQL[@]}" -c 'SHOW shared_buffers'), fsync off"
 
 t0=$(date +%s.%N)

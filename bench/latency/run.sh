@@ -89,7 +89,7 @@ HZ=$(getconf CLK_TCK)
 POSTMASTER=$(head -1 "$PGDATA/postmaster.pid")
 
 echo "== profile_merge latency benchmark: single-row INSERT ... RETURNING, one transaction per event"
-SO=$(pg_config --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)/profile_merge.so
+SO=$("$PG_CONFIG" --pkglibdir)/profile_merge.so
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet -- src 2>/dev/null || echo ' (src has uncommitted changes)'); installed library $(date -r "$SO" '+%F %T' 2>/dev/null || echo '?'), md5 $(md5sum <"$SO" | cut -c1-12)$(cmp -s "$SO" profile_merge.so || echo ', differs from ./profile_merge.so')"
 git diff --quiet -- src 2>/dev/null || echo "uncommitted in src: $(git diff --stat -- src | tail -1 | sed 's/^ *//') ($(git diff --name-only -- src | tr '\n' ' ')diff md5 $(git diff -- src | md5sum | cut -c1-12))"
 [ -n "$BENCH_PGOPTIONS" ] && echo "pgbench sessions run with:$BENCH_PGOPTIONS"

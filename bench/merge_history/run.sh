@@ -63,7 +63,7 @@ source scripts/cluster.sh
 PM_PORT=${PM_PORT:-54482} pm_cluster_start "$@"
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At)
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-SO=$(pg_config --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)/profile_merge.so
+SO=$("$PG_CONFIG" --pkglibdir)/profile_merge.so
 
 echo "== profile_merge merge cost vs history: $HISTORY past events against 1"
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet -- src 2>/dev/null || echo ' (src has uncommitted changes)'); installed library $(date -r "$SO" '+%F %T' 2>/dev/null || echo '?'), md5 $(md5sum <"$SO" | cut -c1-12)$(cmp -s "$SO" profile_merge.so || echo ', differs from ./profile_merge.so')"

@@ -36,7 +36,8 @@ if [ $data_ok = no ]; then
   "$OUT/gen_data" "$OUT"
 fi
 
-installed="$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/profile_merge.so"
+source scripts/pg_bindir.sh   # PG_CONFIG: the server measured (cluster.sh, below, uses it too)
+installed="$("$PG_CONFIG" --pkglibdir)/profile_merge.so"
 if [ -f profile_merge.so ] && ! cmp -s profile_merge.so "$installed"; then
   say "WARNING: the installed $installed differs from ./profile_merge.so (run make install?)"
 fi

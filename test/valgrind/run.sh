@@ -52,7 +52,7 @@ if ! command -v valgrind >/dev/null; then
 fi
 
 step "build and install"
-make -s all >/dev/null && $sudo make -s install >/dev/null || { say "build or install failed"; exit 2; }
+make -s all PG_CONFIG="$PG_CONFIG" >/dev/null && $sudo make -s install PG_CONFIG="$PG_CONFIG" >/dev/null || { say "build or install failed"; exit 2; }
 
 WORK=$(mktemp -d /tmp/pm_valgrind.XXXXXX)
 chmod 755 "$WORK"
@@ -168,7 +168,7 @@ suite_part() {
   start_server --leak-check=no --error-exitcode=128 || { problem "the server did not start under valgrind"; return; }
   say "server up after $((SECONDS - t0)) s"
   local t1=$SECONDS
-  timeout "$SUITE_TIMEOUT" make installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+  timeout "$SUITE_TIMEOUT" make installcheck PG_CONFIG="$PG_CONFIG" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
     EXTRA_REGRESS_OPTS="--outputdir=$WORK/regress" >"$WORK/regress.log" 2>&1
   local rc=$?
   sed -n '/^test \|^     \|^ok \|^not ok /p' "$WORK/regress.log"

@@ -2,10 +2,6 @@
 
 #include <exception>
 
-extern "C" {
-#include "parser/parse_type.h"
-}
-
 namespace pm::pg {
 
 SpiScope::SpiScope() : uncaught_at_entry_(std::uncaught_exceptions()) {
@@ -89,7 +85,7 @@ void Plan::prepare() {
         types[i] = pg_call([&] {
             Oid oid;
             int32 typmod;
-            parseTypeString(name, &oid, &typmod, false);
+            parse_type_string(name, &oid, &typmod);
             return oid;
         });
     }

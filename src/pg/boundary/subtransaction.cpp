@@ -1,10 +1,5 @@
 #include "pg/boundary/subtransaction.hpp"
 
-extern "C" {
-#include "access/xact.h"
-#include "utils/resowner.h"
-}
-
 namespace pm::pg {
 
 Subtransaction::Subtransaction() : context_(CurrentMemoryContext), owner_(CurrentResourceOwner) {

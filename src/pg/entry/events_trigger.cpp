@@ -8,10 +8,6 @@
 #include "pg/entry/own_table.hpp"
 #include "pg/boundary/spi.hpp"
 
-extern "C" {
-#include "access/xact.h"
-}
-
 namespace {
 
 using namespace pm;

@@ -1,10 +1,5 @@
 #include "pg/resolve/event_detail.hpp"
 
-extern "C" {
-#include "utils/jsonb.h"
-#include "utils/numeric.h"
-}
-
 namespace pm::pg {
 
 namespace {

@@ -10,11 +10,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-extern "C" {
-#include "catalog/pg_collation.h"
-#include "utils/inval.h"
-}
-
 namespace pm::pg {
 
 namespace {

@@ -7,10 +7,6 @@
 #include <algorithm>
 #include <map>
 
-extern "C" {
-#include "storage/proc.h"
-}
-
 namespace pm::pg {
 
 namespace {
@@ -194,8 +190,9 @@ constexpr int kIsolatedEventsPerTransaction = 32;
 bool isolate_attempts() {
     static LocalTransactionId counted_transaction = InvalidLocalTransactionId;
     static int events = 0;
-    if (MyProc->lxid != counted_transaction) {
-        counted_transaction = MyProc->lxid;
+    const LocalTransactionId current = my_local_transaction_id();
+    if (current != counted_transaction) {
+        counted_transaction = current;
         events = 0;
     }
     return ++events <= kIsolatedEventsPerTransaction;

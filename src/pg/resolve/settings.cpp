@@ -2,11 +2,6 @@
 #include "pg/resolve/settings.hpp"
 #include "pg/boundary/guard.hpp"
 
-extern "C" {
-#include "access/parallel.h"
-#include "executor/executor.h"
-}
-
 #include <cstring>
 
 namespace pm::pg {
@@ -87,12 +82,12 @@ bool check_default_region(char** newval, void** extra, GucSource source) {
         return false;
     }
     if (std::strcmp(region->c_str(), *newval) != 0) {
-        // PostgreSQL 15 keeps GUC strings in malloc memory (guc_malloc is not
-        // exported before 16), so the replacement is malloc'd too.
-        char* upper = static_cast<char*>(malloc(region->size() + 1));
+        // The replacement lives where the version keeps GUC strings (malloc
+        // on 15, guc_malloc from 16): pg_version_compat.hpp.
+        char* upper = guc_string_alloc(region->size() + 1);
         if (!upper) return false;
         std::memcpy(upper, region->c_str(), region->size() + 1);
-        free(*newval);
+        guc_string_free(*newval);
         *newval = upper;
     }
     return true;

@@ -5,18 +5,6 @@
 #include "pg/boundary/postgres.hpp"
 #include "pg/rows/relations.hpp"
 
-extern "C" {
-#include "access/genam.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "access/xact.h"
-#include "executor/tuptable.h"
-#include "utils/fmgroids.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
-}
-
 #include <algorithm>
 #include <cstring>
 
@@ -62,7 +50,7 @@ void begin_read(IndexRead* r, Oid index_oid, int nkeys) {
     r->detached_att = extension_column(r->heap_oid, "detached_at");
     push_statement_snapshot();
     r->slot = table_slot_create(r->heap, NULL);
-    r->scan = index_beginscan(r->heap, r->index, GetActiveSnapshot(), nkeys, 0);
+    r->scan = begin_index_scan(r->heap, r->index, GetActiveSnapshot(), nkeys, 0);
 }
 
 void end_read(IndexRead* r) {

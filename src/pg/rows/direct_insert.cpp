@@ -2,17 +2,6 @@
 
 #include "pg/rows/relations.hpp"
 
-extern "C" {
-#include "access/tableam.h"
-#include "access/xact.h"
-#include "commands/sequence.h"
-#include "executor/executor.h"
-#include "executor/nodeModifyTable.h"
-#include "storage/lmgr.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
-}
-
 namespace pm::pg {
 
 namespace {
@@ -58,14 +47,14 @@ bool insert_unless_conflict(WriteTarget* t) {
     // a row in flight and refuses under REPEATABLE READ as ON CONFLICT does).
     for (bool first = true;; first = false) {
         ItemPointerData conflict;
-        if (!first && !ExecCheckIndexConstraints(result_rel, slot, estate, &conflict, arbiters)) {
+        if (!first && !check_index_constraints(result_rel, slot, estate, &conflict, arbiters)) {
             refuse_if_invisible(rel, &conflict, estate);
             return false;
         }
         uint32 token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
         table_tuple_insert_speculative(rel, slot, estate->es_output_cid, 0, NULL, token);
         bool lost = false;
-        List* recheck = ExecInsertIndexTuples(result_rel, slot, estate, false, true, &lost, arbiters);
+        List* recheck = insert_index_tuples(result_rel, slot, estate, true, &lost, arbiters);
         table_tuple_complete_speculative(rel, slot, token, !lost);
         SpeculativeInsertionLockRelease(GetCurrentTransactionId());
         if (!lost) {

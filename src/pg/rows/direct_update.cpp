@@ -3,14 +3,6 @@
 
 #include "pg/rows/relations.hpp"
 
-extern "C" {
-#include "access/tableam.h"
-#include "executor/executor.h"
-#include "utils/fmgrprotos.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
-}
-
 namespace pm::pg {
 
 namespace {
@@ -141,7 +133,7 @@ bool update_by_key(WriteTarget* t, const char* pkey, int64 account, int64 id, Ro
             // one: the row written is the version just read.
             estate->es_output_cid = GetCurrentCommandId(true);
             EPQState epq;  // used by BEFORE UPDATE row triggers, if an admin adds one
-            EvalPlanQualInit(&epq, estate, NULL, NIL, -1);
+            init_eval_plan_qual(&epq, estate);
             ExecSimpleRelationUpdate(t->result_rel, estate, &epq, old, row);
             EvalPlanQualEnd(&epq);
             written = true;

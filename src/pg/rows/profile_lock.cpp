@@ -5,17 +5,6 @@
 #include "pg/boundary/postgres.hpp"
 #include "pg/rows/relations.hpp"
 
-extern "C" {
-#include "access/genam.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "access/xact.h"
-#include "datatype/timestamp.h"
-#include "executor/tuptable.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
-}
-
 namespace pm::pg {
 
 namespace {

@@ -7,15 +7,6 @@
 #include "pg/boundary/postgres.hpp"
 #include "pg/rows/catalog.hpp"
 
-extern "C" {
-#include "access/genam.h"
-#include "access/stratnum.h"
-#include "access/xact.h"
-#include "utils/fmgroids.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
-}
-
 namespace pm::pg {
 
 // Everything below is Postgres C only: call inside pg_call.
@@ -61,7 +52,7 @@ inline void push_statement_snapshot() {
 // it, into `slot`; false when there is none. Its TID is slot->tts_tid.
 inline bool fetch_by_account_key(Relation heap, Relation index, Snapshot snapshot, int64 account,
                                  int64 id, TupleTableSlot* slot) {
-    IndexScanDesc scan = index_beginscan(heap, index, snapshot, 2, 0);
+    IndexScanDesc scan = begin_index_scan(heap, index, snapshot, 2, 0);
     ScanKeyData keys[2];
     ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
                            index->rd_indcollation[0], F_INT8EQ, Int64GetDatum(account));

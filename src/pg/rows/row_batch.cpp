@@ -6,11 +6,6 @@
 #include "pg/rows/relations.hpp"
 #include "pg/boundary/guard.hpp"
 
-extern "C" {
-#include "access/table.h"
-#include "executor/tuptable.h"
-}
-
 #include <algorithm>
 #include <utility>
 #include <vector>

@@ -3,19 +3,6 @@
 
 #include "pg/rows/relations.hpp"
 
-extern "C" {
-#include "access/table.h"
-#include "catalog/pg_constraint.h"
-#include "commands/trigger.h"
-#include "executor/executor.h"
-#include "nodes/makefuncs.h"
-#include "optimizer/optimizer.h"
-#include "rewrite/rewriteHandler.h"
-#include "utils/rel.h"
-#include "utils/syscache.h"
-#include "utils/typcache.h"
-}
-
 namespace pm::pg {
 
 namespace {
@@ -59,9 +46,9 @@ DomainState domain_states[kDomainStates];
 int domain_states_used = 0;
 
 // The CHECK constraints of a table, ready to evaluate, kept per backend.
-// A planned INSERT (and ExecConstraints when ri_ConstraintExprs is unset)
-// parses and plans them from their stored text once per statement, which
-// was the largest single cost of a one-row insert. An entry is used only
+// A planned INSERT (and ExecConstraints when check_constraint_states() is
+// unset) parses and plans them from their stored text once per statement,
+// which was the largest single cost of a one-row insert. An entry is used only
 // while the relation's constraints are the same texts it was built from (a
 // new or dropped CHECK, or one naming a re-created function, differs), so
 // nothing needs invalidating.
@@ -69,7 +56,9 @@ struct CheckCache {
     Oid relid;
     int ncheck;
     char** texts;        // copies of ConstrCheck.ccbin, in the relation's order
-    ExprState** states;  // one per constraint, as ExecRelCheck expects them
+    bool* enforced;      // ConstrCheck's NOT ENFORCED flag (always true before 18)
+    ExprState** states;  // one per constraint, as ExecRelCheck expects them:
+                         // NULL for one not enforced
     MemoryContext context;
 };
 
@@ -79,11 +68,13 @@ CheckCache check_cache[kCheckCacheSize];
 bool same_checks(const CheckCache& entry, const TupleConstr* constr) {
     if (entry.ncheck != constr->num_check) return false;
     for (int i = 0; i < entry.ncheck; ++i)
-        if (strcmp(entry.texts[i], constr->check[i].ccbin) != 0) return false;
+        if (strcmp(entry.texts[i], constr->check[i].ccbin) != 0 ||
+            entry.enforced[i] != check_is_enforced(constr->check[i]))
+            return false;
     return true;
 }
 
-void build_checks(CheckCache& entry, Oid relid, const TupleConstr* constr) {
+void build_checks(CheckCache& entry, Relation rel, const TupleConstr* constr) {
     if (entry.context != NULL) MemoryContextDelete(entry.context);
     entry = CheckCache{};
     entry.context = AllocSetContextCreate(CacheMemoryContext, "profile_merge CHECK constraints",
@@ -91,13 +82,17 @@ void build_checks(CheckCache& entry, Oid relid, const TupleConstr* constr) {
     MemoryContext old = MemoryContextSwitchTo(entry.context);
     entry.ncheck = constr->num_check;
     entry.texts = (char**) palloc(sizeof(char*) * entry.ncheck);
-    entry.states = (ExprState**) palloc(sizeof(ExprState*) * entry.ncheck);
+    entry.enforced = (bool*) palloc(sizeof(bool) * entry.ncheck);
+    entry.states = (ExprState**) palloc0(sizeof(ExprState*) * entry.ncheck);
     for (int i = 0; i < entry.ncheck; ++i) {
         entry.texts[i] = pstrdup(constr->check[i].ccbin);
-        entry.states[i] = ExecInitExpr(expression_planner((Expr*) stringToNode(entry.texts[i])), NULL);
+        entry.enforced[i] = check_is_enforced(constr->check[i]);
+        if (!entry.enforced[i]) continue;  // as ExecRelCheck: left NULL, not evaluated
+        Node* expr = expand_virtual_generated_columns((Node*) stringToNode(entry.texts[i]), rel);
+        entry.states[i] = ExecInitExpr(expression_planner((Expr*) expr), NULL);
     }
     MemoryContextSwitchTo(old);
-    entry.relid = relid;
+    entry.relid = RelationGetRelid(rel);
 }
 
 // The entry of `relid`, or a free one: unused, or left by a table that no
@@ -122,8 +117,8 @@ void use_cached_checks(ResultRelInfo* result_rel, Relation rel) {
     CheckCache* entry = check_entry(RelationGetRelid(rel));
     if (entry == NULL) return;  // all taken: ExecConstraints prepares them itself
     if (entry->relid != RelationGetRelid(rel) || !same_checks(*entry, constr))
-        build_checks(*entry, RelationGetRelid(rel), constr);
-    result_rel->ri_ConstraintExprs = entry->states;
+        build_checks(*entry, rel, constr);
+    check_constraint_states(result_rel) = entry->states;
 }
 
 void check_known_domain(Oid type, Datum value, bool isnull) {
@@ -178,7 +173,7 @@ WriteTarget* open_write_target(const char* table, const char* arbiter_index) {
     rte->relid = RelationGetRelid(t->rel);
     rte->relkind = t->rel->rd_rel->relkind;
     rte->rellockmode = RowExclusiveLock;
-    ExecInitRangeTable(t->estate, list_make1(rte));
+    init_single_range_table(t->estate, rte);
     t->result_rel = makeNode(ResultRelInfo);
     InitResultRelInfo(t->result_rel, t->rel, 1, NULL, 0);
     // Where the AFTER triggers' queue finds the relation again.
@@ -207,7 +202,11 @@ void fill_row(WriteTarget* t, const ColumnValue* columns, int ncolumns) {
     int cursor = 0;
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute attr = TupleDescAttr(desc, i);
-        if (attr->attisdropped) {
+        // A generated column is never given and has no default to evaluate
+        // here (build_column_default returns its expression, whose Vars need
+        // the row): NULL, as a planned INSERT leaves it; the executor then
+        // computes a stored one, and a virtual one (18) stays NULL on disk.
+        if (attr->attisdropped || attr->attgenerated) {
             slot->tts_values[i] = (Datum) 0;
             slot->tts_isnull[i] = true;
             continue;

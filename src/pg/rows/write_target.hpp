@@ -21,11 +21,6 @@
 
 #include "pg/boundary/postgres.hpp"
 
-extern "C" {
-#include "nodes/execnodes.h"
-#include "utils/relcache.h"
-}
-
 namespace pm::pg {
 
 // A column given by name; `value` is ignored when `isnull`.

@@ -7,8 +7,7 @@ set -euo pipefail
 
 PM_TEST_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PM_ROOT=$(cd "$PM_TEST_LIB/../../.." && pwd)
-PM_PGBIN=${PM_PGBIN:-/usr/lib/postgresql/15/bin}
-export PATH="$PM_PGBIN:$PATH"
+source "$PM_ROOT/scripts/pg_bindir.sh"   # PM_PGBIN and PATH for the server under test
 : "${PGHOST:?PGHOST must point at the running test cluster (see scripts/cluster.sh)}"
 : "${PGPORT:?PGPORT must be set}"
 export PGUSER=${PGUSER:-postgres}
