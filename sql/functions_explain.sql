@@ -3,6 +3,9 @@
 -- (through \gset variables and a names table), never raw; timestamps are
 -- not printed.
 SET search_path = profile_merge, public;
+-- Rows wider than 160 characters wrap within the width (a long detail).
+\pset format wrapped
+\pset columns 160
 
 \ir test/sql/named_ids.sql
 
