@@ -8,11 +8,14 @@
 #   bash bench/ingest/callgrind.sh                  # the installed build
 #   bash bench/ingest/callgrind.sh "<SQL run after CREATE EXTENSION>"
 #   PM_CG_VERSION=0.2.0 bash bench/ingest/callgrind.sh   # an older schema
+#   PM_CG_PATH=ingest bash bench/ingest/callgrind.sh     # the bulk path instead
 #
 # A throwaway cluster loads the first PM_CG_PRELOAD (20,000) events of the
 # bench/ingest stream through the trigger (so that lookups meet populated
 # indexes), then stops; a single-user backend under callgrind COPYs the
-# next PM_CG_EVENTS (5,000), counting only inside DoCopy. Prints the total,
+# next PM_CG_EVENTS (5,000), counting only inside DoCopy (with
+# PM_CG_PATH=ingest: the same events staged in a table and replayed by
+# ingest(), counting only inside pm_ingest). Prints the total,
 # instructions per event, and the share of the trigger path's parts.
 # Takes about a minute (callgrind runs ~50x slower). Needs valgrind.
 set -euo pipefail
@@ -38,18 +41,30 @@ EXT_VERSION=$(psql -X -At -c "SELECT extversion FROM pg_extension WHERE extname 
 psql -X -q -v ON_ERROR_STOP=1 \
   -c "\\copy profile_merge.events ($COLS) FROM '$WORK/preload.csv' WITH (FORMAT csv)" \
   -c "ANALYZE" -c "CHECKPOINT"
+PATH_MEASURED=${PM_CG_PATH:-trigger}
+if [ "$PATH_MEASURED" = ingest ]; then
+  psql -X -q -v ON_ERROR_STOP=1 \
+    -c "CREATE TABLE public.staged (seq bigserial, account_id bigint, source text, profile_hint bigint,
+                                   email text, phone text, phone_region text, external_id text,
+                                   sms_consent boolean, email_consent boolean, properties jsonb)" \
+    -c "\\copy public.staged ($COLS) FROM '$WORK/measured.csv' WITH (FORMAT csv)" -c "CHECKPOINT"
+  echo "SELECT profile_merge.ingest('public.staged', 'seq')" >"$WORK/copy.sql"
+  COLLECT=pm_ingest
+else
+  echo "COPY profile_merge.events ($COLS) FROM '$WORK/measured.csv' WITH (FORMAT csv)" >"$WORK/copy.sql"
+  COLLECT=DoCopy
+fi
 pm_as_server_user "$PM_PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
 
-echo "COPY profile_merge.events ($COLS) FROM '$WORK/measured.csv' WITH (FORMAT csv)" >"$WORK/copy.sql"
 chmod 644 "$WORK/copy.sql"
 pm_as_server_user valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
-    --toggle-collect=DoCopy "$PM_PGBIN/postgres" --single -D "$PGDATA" -c fsync=off postgres \
+    --toggle-collect=$COLLECT "$PM_PGBIN/postgres" --single -D "$PGDATA" -c fsync=off postgres \
     <"$WORK/copy.sql" >"$WORK/single.log" 2>&1 \
   || { cat "$WORK/single.log"; exit 1; }
 [ -n "${PM_CG_KEEP:-}" ] && cp "$WORK/callgrind.out" "$PM_CG_KEEP"
 
 total=$(sed -n 's/^summary: //p; s/^totals: //p' "$WORK/callgrind.out" | head -1)
-echo "== commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), extension $EXT_VERSION, $EVENTS events after $PRELOAD${EXTRA_SQL:+, after: $EXTRA_SQL}"
+echo "== commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), extension $EXT_VERSION, $PATH_MEASURED path, $EVENTS events after $PRELOAD${EXTRA_SQL:+, after: $EXTRA_SQL}"
 printf 'instructions: %d in all, %d per event\n' "$total" $((total / EVENTS))
 echo "share of all instructions (inclusive):"
 callgrind_annotate --inclusive=yes "$WORK/callgrind.out" 2>/dev/null |
