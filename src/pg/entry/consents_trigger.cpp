@@ -6,6 +6,7 @@
 #include "pg/store/bulk_flag.hpp"
 #include "pg/entry/event_row.hpp"
 #include "pg/entry/own_table.hpp"
+#include "pg/rows/shard_map.hpp"
 #include "pg/resolve/policy.hpp"
 #include "pg/resolve/resolve_event.hpp"
 #include "pg/store/table_store.hpp"
@@ -24,6 +25,8 @@ PM_FUNCTION(pm_consents_resolve) {
     if (inserting_event_consents() || bulk_ingest_writing()) return PointerGetDatum(trigdata->tg_trigtuple);
 
     TriggerRow row(trigdata);
+    // On a Citus shard: the co-located shards of the row's account.
+    ShardScope shards(trigdata->tg_relation, "consents");
     std::optional<std::int64_t> account = row.int8("account_id");
     if (!account) throw SqlError(ERRCODE_NOT_NULL_VIOLATION, "consents.account_id must not be null");
     const std::string channel = row.raw_text("channel").value_or("");

@@ -5,6 +5,7 @@
 #include "pg/store/table_store.hpp"
 #include "pg/entry/event_row.hpp"
 #include "pg/entry/own_table.hpp"
+#include "pg/rows/shard_map.hpp"
 #include "pg/boundary/spi.hpp"
 
 namespace {
@@ -39,6 +40,8 @@ PM_FUNCTION(pm_events_resolve) {
     // Rows written by profile_merge.ingest() are resolved already.
     if (bulk_ingest_writing()) return PointerGetDatum(trigdata->tg_trigtuple);
     TriggerRow row(trigdata);
+    // On a Citus shard: the co-located shards of the row's account.
+    ShardScope shards(trigdata->tg_relation, "events");
 
     PreparedEvent prepared;
     Resolution result;

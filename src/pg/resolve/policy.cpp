@@ -141,6 +141,16 @@ PM_FUNCTION(pm_policy_changed) {
     auto* trigdata = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (!CALLED_AS_TRIGGER(fcinfo))
         pm::pg::invalid_parameter("policy_changed() must be called as a trigger");
-    pm::pg::pg_call([&] { CacheInvalidateRelcache(trigdata->tg_relation); });
+    pm::pg::pg_call([&] {
+        CacheInvalidateRelcache(trigdata->tg_relation);
+        // On a Citus placement (sources_102008) the caches watch the
+        // logical tables: tell those too.
+        Oid ns = get_namespace_oid("profile_merge", true);
+        if (OidIsValid(ns) && get_rel_namespace(RelationGetRelid(trigdata->tg_relation)) == ns)
+            for (const char* table : {"sources", "blocked_values"})
+                if (Oid logical = get_relname_relid(table, ns); OidIsValid(logical) &&
+                                                                logical != RelationGetRelid(trigdata->tg_relation))
+                    CacheInvalidateRelcacheByRelid(logical);
+    });
     return PointerGetDatum(nullptr);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "pg/boundary/postgres.hpp"
+#include "pg/rows/shard_map.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -20,8 +21,12 @@ namespace pm::pg {
 // Everything below is Postgres C only: call inside pg_call.
 
 // InvalidOid when the relation does not exist (an index of a later version).
+// Inside a ShardScope (a trigger firing on a Citus shard) the co-located
+// shard's relation instead.
 inline Oid extension_relid_if_exists(const char* name) {
-    return get_relname_relid(name, get_namespace_oid("profile_merge", false));
+    Oid relid = get_relname_relid(name, get_namespace_oid("profile_merge", false));
+    if (unlikely(active_shards != nullptr) && OidIsValid(relid)) return shard_relid(name, relid);
+    return relid;
 }
 
 // ERROR when the relation is missing.
