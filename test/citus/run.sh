@@ -59,7 +59,7 @@ distributes() {
   # each worker draws ids from its own range: (group id << 48) + 1 onwards
   expect_eq "workers' sequences in their node range" "t t" \
     "$(C -c "SELECT string_agg(result, ' ' ORDER BY nodeport) FROM run_command_on_workers(\$\$
-               SELECT bool_and(s.min_value = ((SELECT groupid FROM pg_dist_local_group) << 48) + 1)
+               SELECT bool_and(s.min_value = ((SELECT groupid::bigint FROM pg_dist_local_group) << 48) + 1)
                  FROM pg_sequences s WHERE s.schemaname = 'profile_merge' \$\$)")" || return 1
   # the configuration tables' triggers on their placements: a source row
   # that exists is replaced (sources_upsert), a blocked value inserted twice
@@ -237,8 +237,9 @@ settings() {
 ingest_refused() {
   C -c "CREATE TABLE public.staged (LIKE profile_merge.events)" -c "INSERT INTO public.staged (event_id, account_id, source, email) VALUES (1, 601, 'api', 'a@example.com')" || return 1
   expect_error 0A000 "$CITUS_COORD" "SELECT profile_merge.ingest('public.staged')" || return 1
-  psql -X -q -p "$CITUS_COORD" -d postgres -c "SELECT profile_merge.ingest('public.staged')" 2>&1 | grep -q 'HINT:  COPY the rows' \
-    || { echo "no HINT naming COPY"; return 1; }
+  local out
+  out=$(psql -X -q -p "$CITUS_COORD" -d postgres -c "SELECT profile_merge.ingest('public.staged')" 2>&1)
+  echo "$out" | grep -q 'HINT:  COPY the rows' || { echo "no HINT naming COPY"; return 1; }
   expect_eq "the documented alternative: INSERT ... SELECT through the coordinator" "created" \
     "$(C -c "INSERT INTO profile_merge.events (account_id, source, email) SELECT account_id, source, email FROM public.staged RETURNING outcome")"
 }

@@ -15,13 +15,30 @@ text = open(sys.argv[1]).read()
 out = ["SET search_path = profile_merge, public;", "\\pset null '(null)'",
        "\\i test/sql/story_helpers.sql"]
 # show() is an SQL function reading profile_merge.merges with its argument,
-# which Citus cannot plan ("parameters in SQL functions"): the same body as
-# PL/pgSQL, on both sides.
-helpers = open("test/sql/story_helpers.sql").read()
-body = re.search(r"CREATE FUNCTION pg_temp\.show\(detail jsonb\) RETURNS jsonb\s+LANGUAGE sql STRICT AS \$\$(.*?)\$\$;",
-                 helpers, re.S).group(1)
-out.append("CREATE OR REPLACE FUNCTION pg_temp.show(detail jsonb) RETURNS jsonb LANGUAGE plpgsql STRICT AS $f$\n"
-           "BEGIN RETURN (%s); END $f$;" % body.strip())
+# which Citus cannot plan ("parameters in SQL functions", then "correlated
+# subqueries ... set returning function"): the same result in PL/pgSQL, one
+# element at a time, with the pg_temp helpers called on the coordinator
+# only. Used on both sides.
+out.append(r"""CREATE OR REPLACE FUNCTION pg_temp.show(detail jsonb) RETURNS jsonb
+LANGUAGE plpgsql STRICT AS $f$
+DECLARE e jsonb; shown jsonb := '[]'; sv bigint; mg bigint;
+BEGIN
+    FOR e IN SELECT t.e FROM jsonb_array_elements(detail) WITH ORDINALITY AS t(e, n) ORDER BY t.n LOOP
+        IF e->>'kind' = 'profile' AND e->>'value' ~ '^[0-9]+$' THEN
+            e := e || jsonb_build_object('value', pg_temp.who((e->>'value')::bigint));
+        END IF;
+        IF jsonb_typeof(e->'other_profile') = 'number' THEN
+            e := e || jsonb_build_object('other_profile', pg_temp.who((e->>'other_profile')::bigint));
+        END IF;
+        IF e ? 'merge_id' THEN
+            SELECT m.survivor_id, m.merged_id INTO sv, mg FROM profile_merge.merges m
+             WHERE m.merge_id = (e->>'merge_id')::bigint;
+            e := e || jsonb_build_object('merge_id', CASE WHEN sv IS NOT NULL THEN pg_temp.who(sv) || ' <- ' || pg_temp.who(mg) END);
+        END IF;
+        shown := shown || jsonb_build_array(e);
+    END LOOP;
+    RETURN shown;
+END $f$;""")
 statement = []
 for line in text.splitlines():
     if not statement and not line.startswith("INSERT INTO"):
