@@ -19,6 +19,8 @@ CREATE OR REPLACE FUNCTION sources_upsert() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+DECLARE
+    updated bigint;
 BEGIN
     IF TG_TABLE_NAME = 'sources' THEN
         UPDATE sources SET identify_by = NEW.identify_by, merges = NEW.merges,
@@ -29,7 +31,8 @@ BEGIN
                        ' WHERE account_id = $5 AND source = $6', TG_TABLE_SCHEMA, TG_TABLE_NAME)
           USING NEW.identify_by, NEW.merges, NEW.may_override, NEW.accepts, NEW.account_id, NEW.source;
     END IF;
-    IF FOUND THEN
+    GET DIAGNOSTICS updated = ROW_COUNT;  -- EXECUTE does not set FOUND
+    IF updated > 0 THEN
         RETURN NULL;
     END IF;
     RETURN NEW;
