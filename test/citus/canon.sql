@@ -1,8 +1,9 @@
 -- The state of profile_merge, table by table, with every id replaced by its
 -- rank within the account (ids come from the range of the node that drew
--- them, so only their order within an account is comparable). Run on plain
--- PostgreSQL: a single node fed the stream, or a mirror of a Citus cluster's
--- tables (test/citus/lib.sh mirror_state). Output: one line per row.
+-- them, so only their order within an account is comparable; an id not of
+-- the account, such as a hint naming another account's profile, is "?").
+-- Run on plain PostgreSQL: a single node fed the stream, or a mirror of a
+-- Citus cluster's tables (test/citus/lib.sh mirror_state). One line a row.
 \pset footer off
 \pset tuples_only on
 \pset format unaligned
@@ -23,13 +24,13 @@ CREATE INDEX ON ir (account_id, id);
 ANALYZE pr; ANALYZE mr; ANALYZE er; ANALYZE ir; ANALYZE cr;
 
 CREATE FUNCTION pg_temp.p(acc bigint, id bigint) RETURNS text LANGUAGE sql STABLE AS
-  $$ SELECT CASE WHEN $2 IS NULL THEN NULL ELSE coalesce('p' || (SELECT n FROM pr WHERE account_id = $1 AND pr.id = $2), '?' || $2) END $$;
+  $$ SELECT CASE WHEN $2 IS NULL THEN NULL ELSE coalesce('p' || (SELECT n FROM pr WHERE account_id = $1 AND pr.id = $2), '?') END $$;
 CREATE FUNCTION pg_temp.m(acc bigint, id bigint) RETURNS text LANGUAGE sql STABLE AS
-  $$ SELECT CASE WHEN $2 IS NULL THEN NULL ELSE coalesce('m' || (SELECT n FROM mr WHERE account_id = $1 AND mr.id = $2), '?' || $2) END $$;
+  $$ SELECT CASE WHEN $2 IS NULL THEN NULL ELSE coalesce('m' || (SELECT n FROM mr WHERE account_id = $1 AND mr.id = $2), '?') END $$;
 CREATE FUNCTION pg_temp.e(acc bigint, id bigint) RETURNS text LANGUAGE sql STABLE AS
-  $$ SELECT CASE WHEN $2 IS NULL THEN NULL ELSE coalesce('e' || (SELECT n FROM er WHERE account_id = $1 AND er.id = $2), '?' || $2) END $$;
+  $$ SELECT CASE WHEN $2 IS NULL THEN NULL ELSE coalesce('e' || (SELECT n FROM er WHERE account_id = $1 AND er.id = $2), '?') END $$;
 CREATE FUNCTION pg_temp.i(acc bigint, ids bigint[]) RETURNS text LANGUAGE sql STABLE AS
-  $$ SELECT string_agg(coalesce('i' || (SELECT n FROM ir WHERE account_id = $1 AND ir.id = x), '?' || x), ',' ORDER BY o)
+  $$ SELECT string_agg(coalesce('i' || (SELECT n FROM ir WHERE account_id = $1 AND ir.id = x), '?'), ',' ORDER BY o)
        FROM unnest($2) WITH ORDINALITY AS t(x, o) $$;
 CREATE FUNCTION pg_temp.detail(acc bigint, d jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_agg(x.e

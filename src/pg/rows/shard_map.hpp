@@ -42,6 +42,7 @@ public:
     // node; 0A000 with a HINT when it lives elsewhere.
     ShardScope(std::int64_t account, const char* function);
     ~ShardScope();
+    bool on_shard() const { return entered_; }
     ShardScope(const ShardScope&) = delete;
     ShardScope& operator=(const ShardScope&) = delete;
 
