@@ -13,12 +13,12 @@ EVENTS=${PM_BENCH_EVENTS:-100000}
 ACCOUNTS=${PM_BENCH_ACCOUNTS:-20}
 ROUNDS=${PM_BENCH_ROUNDS:-3}
 WORK=$(mktemp -d /tmp/profile_merge_bench_citus.XXXXXX)
-trap 'citus_stop; rm -rf "$WORK"' EXIT
 
 python3 bench/ingest/gen_events.py --events "$EVENTS" --accounts "$ACCOUNTS" --seed 14 \
   | awk -F, 'BEGIN { OFS = "," } { $3 = ""; print }' >"$WORK/stream.csv"  # no hints: they name node-local ids
 chmod 644 "$WORK/stream.csv"
-citus_start >/dev/null
+citus_start >/dev/null || { rm -rf "$WORK"; exit 1; }
+trap 'citus_stop; rm -rf "$WORK"' EXIT  # after citus_start, whose own trap only stops the nodes
 single_start >/dev/null
 cpsql "$CITUS_COORD" -c 'CREATE EXTENSION profile_merge' -c 'SELECT profile_merge.distribute()' >/dev/null
 cpsql "$CITUS_SINGLE" -c 'CREATE EXTENSION profile_merge' >/dev/null

@@ -288,13 +288,13 @@ ingest_refused() {
 
 # --- the run ----------------------------------------------------------------
 
-trap cleanup EXIT
 if ! citus_start >"$WORK/start.log" 2>&1 || ! single_start >>"$WORK/start.log" 2>&1; then
-  cat "$WORK/start.log"; echo "FAILED  citus/cluster: the nodes did not start"; echo "0 passed, 1 failed"; exit 1
+  cat "$WORK/start.log"; echo "FAILED  citus/cluster: the nodes did not start"; echo "0 passed, 1 failed"; cleanup; exit 1
 fi
 if ! C -c 'CREATE EXTENSION profile_merge' -c 'SELECT profile_merge.distribute()' >"$WORK/setup.log" 2>&1; then
-  cat "$WORK/setup.log"; echo "FAILED  citus/setup: CREATE EXTENSION or distribute()"; echo "0 passed, 1 failed"; exit 1
+  cat "$WORK/setup.log"; echo "FAILED  citus/setup: CREATE EXTENSION or distribute()"; echo "0 passed, 1 failed"; cleanup; exit 1
 fi
+trap cleanup EXIT  # after citus_start, whose own trap only stops the nodes
 echo "3-node Citus cluster on 127.0.0.1:$CITUS_COORD-$CITUS_W2, single node on $CITUS_SINGLE, distribute() done"
 for check in ${CITUS_CHECKS:-distributes story stream returning concurrent shard_move admin settings ingest_refused}; do
   run_check "$check" "$check"
