@@ -64,6 +64,28 @@ else
   echo "FAILED  test/valgrind/settings_churn.sh (log follows)"; tail -40 build/settings_churn.log; failed=$((failed + 1))
 fi
 
+# Citus (issue 14): its own three nodes on 127.0.0.1 (test/citus/run.sh),
+# run where Citus is installed for the PostgreSQL under test, which is 15
+# only (Citus 13 and Debian's server); otherwise one line says why not.
+section "Citus (test/citus)"
+citus_pg_config=${PG_CONFIG:-$PM_PGBIN/pg_config}
+citus_major=$("$citus_pg_config" --version 2>/dev/null | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')
+if [ "$citus_major" != 15 ]; then
+  echo "Citus suite skipped: it runs on PostgreSQL 15 only, this is ${citus_major:-unknown}"
+elif [ ! -f "$("$citus_pg_config" --sharedir)/extension/citus.control" ]; then
+  echo "Citus suite skipped: Citus is not installed for PostgreSQL 15 (../shared/vendor/build-citus.sh builds it)"
+else
+  bash test/citus/run.sh >build/citus.log 2>&1
+  grep -E '^(ok|FAILED) |^        ' build/citus.log | grep -vE '^        (NOTICE|DETAIL)' | head -200
+  grep -E '^Citus suite: ' build/citus.log || true
+  counts=$(tail -1 build/citus.log)
+  if [[ "$counts" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+  else
+    tail -30 build/citus.log; echo "the Citus suite did not finish"; failed=$((failed + 1))
+  fi
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

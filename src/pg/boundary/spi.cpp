@@ -78,7 +78,9 @@ Plan::Plan(const char* sql, std::initializer_list<const char*> param_types) : sq
     for (const char* t : param_types) type_names_.emplace_back(t);
 }
 
-void Plan::prepare() {
+SPIPlanPtr (*plan_redirect)(const void* key, const char* sql, const Oid* types, int ntypes) = nullptr;
+
+void Plan::resolve_types() {
     std::vector<Oid> types(type_names_.size());
     for (size_t i = 0; i < type_names_.size(); ++i) {
         const char* name = type_names_[i].c_str();
@@ -89,6 +91,12 @@ void Plan::prepare() {
             return oid;
         });
     }
+    types_ = std::move(types);
+}
+
+void Plan::prepare() {
+    if (types_.size() != type_names_.size()) resolve_types();
+    std::vector<Oid>& types = types_;
     plan_ = pg_call([&] {
         SPIPlanPtr p = SPI_prepare(sql_, static_cast<int>(types.size()), types.data());
         if (p == nullptr)
@@ -104,7 +112,14 @@ Rows Plan::run(std::initializer_list<Param> params, long limit) {
 }
 
 Rows Plan::run(const std::vector<Param>& params, long limit) {
-    if (!plan_) prepare();
+    SPIPlanPtr plan;
+    if (plan_redirect) {  // on a Citus shard (rows/shard_map.hpp)
+        if (types_.size() != type_names_.size()) resolve_types();
+        plan = plan_redirect(this, sql_, types_.data(), static_cast<int>(types_.size()));
+    } else {
+        if (!plan_) prepare();
+        plan = plan_;
+    }
     std::vector<Datum> values(params.size());
     std::vector<char> nulls(params.size());
     for (size_t i = 0; i < params.size(); ++i) {
@@ -112,7 +127,7 @@ Rows Plan::run(const std::vector<Param>& params, long limit) {
         nulls[i] = params[i].is_null ? 'n' : ' ';
     }
     int rc = pg_call([&] {
-        int r = SPI_execute_plan(plan_, values.data(), nulls.data(), false, limit);
+        int r = SPI_execute_plan(plan, values.data(), nulls.data(), false, limit);
         if (r < 0)
             elog(ERROR, "profile_merge: SPI_execute_plan failed (%s) for: %s",
                  SPI_result_code_string(r), sql_);

@@ -63,6 +63,11 @@ private:
     std::uint64_t count_;
 };
 
+// Set while statements must run against other relations than those their
+// text names (Citus shards, rows/shard_map.hpp): the plan to run instead,
+// prepared once per `key` (a Plan) and kept by whoever set the hook.
+extern SPIPlanPtr (*plan_redirect)(const void* key, const char* sql, const Oid* types, int ntypes);
+
 // A statement prepared once per backend (SPI_keepplan) on first use.
 // Parameters are declared by type name, e.g. {"bigint", "text"}.
 class Plan {
@@ -73,8 +78,10 @@ public:
 
 private:
     void prepare();
+    void resolve_types();
     const char* sql_;
     std::vector<std::string> type_names_;
+    std::vector<Oid> types_;  // resolved on first use
     SPIPlanPtr plan_ = nullptr;
 };
 

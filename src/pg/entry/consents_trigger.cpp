@@ -8,6 +8,8 @@
 #include "pg/rows/catalog.hpp"
 #include "pg/entry/trigger_row.hpp"
 #include "pg/entry/own_table.hpp"
+#include "pg/rows/direct_insert.hpp"
+#include "pg/rows/shard_map.hpp"
 #include "pg/resolve/policy.hpp"
 #include "pg/resolve/resolve_event.hpp"
 #include "pg/store/table_store.hpp"
@@ -26,6 +28,14 @@ PM_FUNCTION(pm_consents_resolve) {
     refuse_while_ingest_writes(catalog::kConsents);
 
     TriggerRow row(trigdata);
+    // On a Citus shard: the co-located shards of the row's account.
+    ShardScope shards(trigdata->tg_relation, "consents");
+    // On Citus the coordinator drew this row's consent_id from its own
+    // range, below every worker's: the latest row of a value (the highest
+    // id, profile_consent) would lose to older rows the events trigger
+    // numbered here. So the owning node numbers every row of its accounts.
+    if (shards.on_shard())
+        row.set_int8("consent_id", pg_call([] { return next_identity("consents_consent_id_seq"); }));
     std::optional<std::int64_t> account = row.int8("account_id");
     if (!account) throw SqlError(ERRCODE_NOT_NULL_VIOLATION, "consents.account_id must not be null");
     const std::string channel = row.raw_text("channel").value_or("");

@@ -6,6 +6,7 @@
 #include "pg/store/table_store.hpp"
 #include "pg/entry/trigger_row.hpp"
 #include "pg/entry/own_table.hpp"
+#include "pg/rows/shard_map.hpp"
 #include "pg/boundary/spi.hpp"
 
 namespace {
@@ -42,6 +43,8 @@ PM_FUNCTION(pm_events_resolve) {
     TriggerData* trigdata = own_insert_trigger(fcinfo, catalog::kEventsResolveTrigger, catalog::kEvents);
     refuse_while_ingest_writes(catalog::kEvents);
     TriggerRow row(trigdata);
+    // On a Citus shard: the co-located shards of the row's account.
+    ShardScope shards(trigdata->tg_relation, "events");
 
     PreparedEvent prepared;
     Resolution result;

@@ -6,6 +6,7 @@
 // inserting the events one by one.
 #include "pg/entry/ingest.hpp"
 #include "pg/rows/catalog.hpp"
+#include "pg/rows/shard_map.hpp"
 #include "pg/rows/cells.hpp"
 #include "pg/resolve/event_detail.hpp"
 #include "pg/entry/trigger_row.hpp"
@@ -358,6 +359,15 @@ PM_FUNCTION(pm_ingest) {
 
     if (PG_ARGISNULL(0)) invalid_parameter("source_table must not be null");
     const Oid relid = PG_GETARG_OID(0);
+    // ingest() writes through the one node's tables in one pass; on Citus
+    // each account lives on its own node, and COPY through the coordinator
+    // resolves every event there (README "Growing past one machine").
+    if (tables_distributed())
+        throw SqlError(ERRCODE_FEATURE_NOT_SUPPORTED,
+                       "profile_merge.ingest() does not run on a distributed (Citus) install", {},
+                       "COPY the rows into profile_merge.events through the coordinator instead "
+                       "(INSERT INTO profile_merge.events SELECT ... also works): each event is "
+                       "resolved on the node that owns its account.");
     std::optional<std::string> order_by;
     if (PG_NARGS() > 1 && !PG_ARGISNULL(1)) order_by = std::string(text_arg(fcinfo, 1));
 

@@ -2,6 +2,7 @@
 // Store::merge the triggers use.
 #include "pg/resolve/resolve_event.hpp"
 #include "pg/boundary/spi.hpp"
+#include "pg/rows/shard_map.hpp"
 #include "pg/store/table_store.hpp"
 
 #include <algorithm>
@@ -41,6 +42,7 @@ PM_FUNCTION(pm_merge_profiles) {
     std::int64_t merge_id = 0;
     {
         SpiScope spi;
+        ShardScope shards(account, "merge_profiles");  // delegated by Citus: this node's shards
         TableStore store(account);
         for (int attempt = 0;; ++attempt) {
             const ProfileId pa = active_profile(store, account, a), pb = active_profile(store, account, b);

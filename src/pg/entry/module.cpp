@@ -2,6 +2,7 @@
 #include "pg/boundary/postgres.hpp"
 #include "pg/resolve/policy.hpp"
 #include "pg/resolve/settings.hpp"
+#include "pg/rows/shard_map.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -13,5 +14,6 @@ void _PG_init(void);
 void _PG_init(void) {
     pm::pg::define_settings();
     pm::pg::register_policy_invalidation();
+    pm::pg::register_shard_invalidation();
 }
 }

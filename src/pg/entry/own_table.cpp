@@ -1,6 +1,8 @@
 #include "pg/entry/own_table.hpp"
 #include "pg/rows/catalog.hpp"
 
+#include "pg/rows/shard_map.hpp"
+
 #include <cstring>
 
 namespace pm::pg {
@@ -14,7 +16,8 @@ void require_own_table(TriggerData* trigdata, const char* table) {
         return ns != InvalidOid && get_rel_namespace(relid) == ns &&
                get_relname_relid(table, ns) == relid;
     });
-    if (!ours)
+    // On a Citus worker the trigger fires on a shard of the table.
+    if (!ours && !is_shard_of(relid, table))
         throw SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE,
                        std::string("this trigger function only runs on profile_merge.") + table);
 }

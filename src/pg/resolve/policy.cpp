@@ -188,11 +188,23 @@ void register_policy_invalidation() {
 
 }  // namespace pm::pg
 
-// The statement trigger on sources and blocked_values: tell every backend.
+// The statement trigger on sources, blocked_values and blocked_patterns:
+// tell every backend.
 PM_FUNCTION(pm_policy_changed) {
     auto* trigdata = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (!CALLED_AS_TRIGGER(fcinfo))
         pm::pg::invalid_parameter("policy_changed() must be called as a trigger");
-    pm::pg::pg_call([&] { CacheInvalidateRelcache(trigdata->tg_relation); });
+    pm::pg::pg_call([&] {
+        CacheInvalidateRelcache(trigdata->tg_relation);
+        // On a Citus placement (sources_102008) the caches watch the
+        // logical tables: tell those too.
+        Oid ns = get_namespace_oid(pm::pg::catalog::kSchema, true);
+        if (OidIsValid(ns) && get_rel_namespace(RelationGetRelid(trigdata->tg_relation)) == ns)
+            for (const char* table : {pm::pg::catalog::kSources, pm::pg::catalog::kBlockedValues,
+                                      pm::pg::catalog::kBlockedPatterns})
+                if (Oid logical = get_relname_relid(table, ns); OidIsValid(logical) &&
+                                                                logical != RelationGetRelid(trigdata->tg_relation))
+                    CacheInvalidateRelcacheByRelid(logical);
+    });
     return PointerGetDatum(nullptr);
 }

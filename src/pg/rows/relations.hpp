@@ -6,14 +6,18 @@
 
 #include "pg/boundary/postgres.hpp"
 #include "pg/rows/catalog.hpp"
+#include "pg/rows/shard_map.hpp"
 
 namespace pm::pg {
 
 // Everything below is Postgres C only: call inside pg_call.
 
 // InvalidOid when the relation does not exist (an index of a later version).
+// Inside a ShardScope (a trigger firing on a Citus shard) the co-located
+// shard's relation instead.
 inline Oid extension_relid_if_exists(const char* name) {
     return get_relname_relid(name, get_namespace_oid(catalog::kSchema, false));
+#include "pg/rows/shard_map.hpp"
 }
 
 // ERROR when the relation is missing.

@@ -149,8 +149,20 @@ bool domain_column(WriteTarget* t, int i) {
 
 // A trigger the engine's own rows need not call: the extension's
 // pass-through BEFORE triggers, or the check of `fkey_constraint`.
+// On a Citus shard the trigger is a copy named "<name>_<shard id>".
+bool engine_trigger(const char* tgname, const char* name) {
+    const size_t n = strlen(name);
+    if (strncmp(tgname, name, n) != 0) return false;
+    if (tgname[n] == '\0') return true;
+    if (tgname[n] != '_' || tgname[n + 1] == '\0') return false;
+    for (const char* p = tgname + n + 1; *p; ++p)
+        if (*p < '0' || *p > '9') return false;
+    return true;
+}
+
 bool left_out(const Trigger& trigger, Oid fkey_constraint) {
-    return strcmp(trigger.tgname, catalog::kEventsResolveTrigger) == 0 || strcmp(trigger.tgname, catalog::kConsentsResolveTrigger) == 0 ||
+    return engine_trigger(trigger.tgname, catalog::kEventsResolveTrigger) ||
+           engine_trigger(trigger.tgname, catalog::kConsentsResolveTrigger) ||
            (OidIsValid(fkey_constraint) && trigger.tgconstraint == fkey_constraint);
 }
 
@@ -227,6 +239,11 @@ void fill_row(WriteTarget* t, const ColumnValue* columns, int ncolumns) {
 void leave_out_engine_triggers(WriteTarget* t, const char* fkey) {
     TriggerDesc* desc = t->result_rel->ri_TrigDesc;
     if (desc == NULL) return;
+    char shard_fkey[NAMEDATALEN];
+    if (fkey) {  // on a Citus shard the constraint carries the shard id
+        const char* on_shard = shard_constraint_name(RelationGetRelid(t->rel), fkey, shard_fkey, sizeof shard_fkey);
+        if (on_shard) fkey = on_shard;
+    }
     const Oid constraint =
         fkey ? get_relation_constraint_oid(RelationGetRelid(t->rel), fkey, true) : InvalidOid;
     bool any = false;
