@@ -38,7 +38,7 @@ node_of() {  # the port of the worker holding a shard
 
 distributes() {
   expect_eq "tables (type, colocated with profiles)" \
-    "blocked_values:n:1 consents:h:1 events:h:1 identifiers:h:1 merges:h:1 profiles:h:1 sources:n:1" \
+    "blocked_patterns:n:1 blocked_values:n:1 consents:h:1 events:h:1 identifiers:h:1 merges:h:1 profiles:h:1 sources:n:1" \
     "$(C -c "SELECT string_agg(c.relname || ':' || p.partmethod::text || ':' ||
                        (p.colocationid = (SELECT colocationid FROM pg_dist_partition
                                            WHERE logicalrelid = 'profile_merge.profiles'::regclass)
@@ -277,7 +277,7 @@ settings() {
 }
 
 ingest_refused() {
-  C -c "CREATE TABLE public.staged (LIKE profile_merge.events)" -c "INSERT INTO public.staged (event_id, account_id, source, email) VALUES (1, 601, 'api', 'a@example.com')" || return 1
+  C -c "CREATE TABLE public.staged (LIKE profile_merge.events INCLUDING DEFAULTS)" -c "INSERT INTO public.staged (event_id, account_id, source, email) VALUES (1, 601, 'api', 'a@example.com')" || return 1
   expect_error 0A000 "$CITUS_COORD" "SELECT profile_merge.ingest('public.staged')" || return 1
   local out
   out=$(psql -X -q -p "$CITUS_COORD" -d postgres -c "SELECT profile_merge.ingest('public.staged')" 2>&1)

@@ -16,8 +16,9 @@ namespace pm::pg {
 // Inside a ShardScope (a trigger firing on a Citus shard) the co-located
 // shard's relation instead.
 inline Oid extension_relid_if_exists(const char* name) {
-    return get_relname_relid(name, get_namespace_oid(catalog::kSchema, false));
-#include "pg/rows/shard_map.hpp"
+    Oid relid = get_relname_relid(name, get_namespace_oid(catalog::kSchema, false));
+    if (unlikely(active_shards != nullptr) && OidIsValid(relid)) return shard_relid(name, relid);
+    return relid;
 }
 
 // ERROR when the relation is missing.
