@@ -305,11 +305,13 @@ with_data() {
   "${D[@]}" -c "\\copy profile_merge.events ($cols) FROM '$WORK/first.csv' (FORMAT csv)" || return 1
   local before after
   before=$("${D[@]}" -c "SELECT (SELECT count(*) FROM profile_merge.profiles) || ' ' || (SELECT count(*) FROM profile_merge.identifiers)
-                              || ' ' || (SELECT count(*) FROM profile_merge.events) || ' ' || (SELECT count(*) FROM profile_merge.merges)")
+                              || ' ' || (SELECT count(*) FROM profile_merge.events) || ' ' || (SELECT count(*) FROM profile_merge.merges)
+                              || ' ' || (SELECT md5(string_agg(concat_ws('|', account_id, event_id, profile_id, outcome, detail), ',' ORDER BY account_id, event_id)) FROM profile_merge.events)")
   "${D[@]}" -c "SELECT profile_merge.distribute()" || return 1
   after=$("${D[@]}" -c "SELECT (SELECT count(*) FROM profile_merge.profiles) || ' ' || (SELECT count(*) FROM profile_merge.identifiers)
-                             || ' ' || (SELECT count(*) FROM profile_merge.events) || ' ' || (SELECT count(*) FROM profile_merge.merges)")
-  expect_eq "profiles identifiers events merges kept by distribute()" "$before" "$after" || return 1
+                             || ' ' || (SELECT count(*) FROM profile_merge.events) || ' ' || (SELECT count(*) FROM profile_merge.merges)
+                             || ' ' || (SELECT md5(string_agg(concat_ws('|', account_id, event_id, profile_id, outcome, detail), ',' ORDER BY account_id, event_id)) FROM profile_merge.events)")
+  expect_eq "profiles identifiers events merges, events unchanged (md5), kept by distribute()" "$before" "$after" || return 1
   expect_eq "distributed" "5" "$("${D[@]}" -c "SELECT count(*) FROM pg_dist_partition WHERE partmethod = 'h'")" || return 1
   # an existing person's e-mail, now resolved on a worker against the moved rows
   local acc email
