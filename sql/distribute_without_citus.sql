@@ -4,6 +4,7 @@
 -- act on their own placement under Citus, still upsert on one node.
 SET search_path = profile_merge, public;
 \set VERBOSITY verbose
+\set SHOW_CONTEXT never
 SELECT distribute();
 SELECT distribute(shard_count => 8);
 \set VERBOSITY default

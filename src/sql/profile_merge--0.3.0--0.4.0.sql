@@ -732,6 +732,8 @@ DECLARE
     t       record;
     f       record;
     current integer;
+    paused  text[] := '{}';
+    current_name text;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
         RAISE EXCEPTION 'profile_merge.distribute() needs Citus, which is not installed in database %',
@@ -759,8 +761,37 @@ BEGIN
                          'cascading to the co-located tables.';
     END IF;
 
+    -- Ids drawn on a worker come from that worker's own range. First: the
+    -- call runs over connections of its own, which would wait for the locks
+    -- this transaction takes on the workers once it distributes a table.
+    EXECUTE 'SELECT count(*) FROM run_command_on_workers(''SELECT profile_merge._node_sequence_ranges()'')'
+            ' WHERE NOT success' INTO current;
+    IF current > 0 THEN
+        RAISE EXCEPTION 'could not give the sequences of % worker(s) their node range', current
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Run SELECT * FROM run_command_on_workers(''SELECT profile_merge._node_sequence_ranges()'') to see why.';
+    END IF;
+
     -- The tables carry triggers; Citus copies them onto every shard.
     PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- Citus copies the rows a table holds into its new shards with COPY,
+    -- which would fire the triggers there again: events resolved a second
+    -- time against the already copied profiles. Replica mode skips them,
+    -- here and on the workers (SET LOCAL propagates with 'local'); reset
+    -- below, before anything else of the caller's transaction runs.
+    PERFORM set_config('citus.propagate_set_commands', 'local', true);
+    EXECUTE 'SET LOCAL session_replication_role = replica';
+    -- Replica mode does not reach the connections Citus copies over when
+    -- distribute() is not in a transaction block: the resolving triggers
+    -- are also off while the rows are copied (back on below, on every shard).
+    FOR t IN SELECT c.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+              WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relname IN ('events', 'consents')
+                AND g.tgname IN ('events_resolve', 'consents_resolve') AND g.tgenabled <> 'D'
+                AND NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = c.oid)
+    LOOP
+        EXECUTE format('ALTER TABLE %I DISABLE TRIGGER %I', t.relname, t.relname || '_resolve');
+        paused := paused || t.relname::text;
+    END LOOP;
     FOR t IN
         SELECT c.oid::regclass AS rel, c.relname = ANY (config) AS reference
           FROM pg_class c
@@ -787,6 +818,10 @@ BEGIN
             EXECUTE 'SELECT truncate_local_data_after_distributing_table($1)' USING t.rel;
         END IF;
     END LOOP;
+    EXECUTE 'SET LOCAL session_replication_role = origin';
+    FOREACH current_name IN ARRAY paused LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE TRIGGER %I', current_name, current_name || '_resolve');
+    END LOOP;
     IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = 'profiles'::regclass) THEN
         EXECUTE 'SELECT truncate_local_data_after_distributing_table($1)' USING 'profiles'::regclass;
     END IF;
@@ -809,13 +844,5 @@ BEGIN
                 ' colocate_with := ''profile_merge.profiles'')' USING f.fn;
     END LOOP;
 
-    -- Ids drawn on a worker come from that worker's own range.
-    EXECUTE 'SELECT count(*) FROM run_command_on_workers(''SELECT profile_merge._node_sequence_ranges()'')'
-            ' WHERE NOT success' INTO current;
-    IF current > 0 THEN
-        RAISE EXCEPTION 'could not give the sequences of % worker(s) their node range', current
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Run SELECT * FROM run_command_on_workers(''SELECT profile_merge._node_sequence_ranges()'') to see why.';
-    END IF;
 END $$;
 REVOKE EXECUTE ON FUNCTION distribute(integer) FROM PUBLIC;

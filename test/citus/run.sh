@@ -286,6 +286,41 @@ ingest_refused() {
     "$(C -c "INSERT INTO profile_merge.events (account_id, source, email) SELECT account_id, source, email FROM public.staged RETURNING outcome")"
 }
 
+with_data() {
+  # a database that held data before distribute(): its own Citus metadata
+  # (per database) on the same three nodes
+  local p
+  for p in "$CITUS_COORD" "$CITUS_W1" "$CITUS_W2"; do
+    psql -X -q -v ON_ERROR_STOP=1 -p "$p" -d postgres -c "CREATE DATABASE pm_data" &&
+      cpsql_db "$p" pm_data -c "CREATE EXTENSION citus" || return 1
+  done
+  local D=(cpsql_db "$CITUS_COORD" pm_data)
+  "${D[@]}" -c "SELECT citus_set_coordinator_host('127.0.0.1', $CITUS_COORD)" \
+    -c "SELECT citus_add_node('127.0.0.1', $CITUS_W1)" -c "SELECT citus_add_node('127.0.0.1', $CITUS_W2)" \
+    -c "CREATE EXTENSION profile_merge" >/dev/null || return 1
+  python3 bench/ingest/gen_events.py --events 2000 --accounts 10 --persons 300 --seed 41 \
+    | awk -F, 'BEGIN { OFS = "," } { $3 = ""; print }' >"$WORK/first.csv" || return 1
+  chmod 644 "$WORK/first.csv"
+  local cols='account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties'
+  "${D[@]}" -c "\\copy profile_merge.events ($cols) FROM '$WORK/first.csv' (FORMAT csv)" || return 1
+  local before after
+  before=$("${D[@]}" -c "SELECT (SELECT count(*) FROM profile_merge.profiles) || ' ' || (SELECT count(*) FROM profile_merge.identifiers)
+                              || ' ' || (SELECT count(*) FROM profile_merge.events) || ' ' || (SELECT count(*) FROM profile_merge.merges)
+                              || ' ' || (SELECT md5(string_agg(concat_ws('|', account_id, event_id, profile_id, outcome, detail), ',' ORDER BY account_id, event_id)) FROM profile_merge.events)")
+  "${D[@]}" -c "SELECT profile_merge.distribute()" || return 1
+  after=$("${D[@]}" -c "SELECT (SELECT count(*) FROM profile_merge.profiles) || ' ' || (SELECT count(*) FROM profile_merge.identifiers)
+                             || ' ' || (SELECT count(*) FROM profile_merge.events) || ' ' || (SELECT count(*) FROM profile_merge.merges)
+                             || ' ' || (SELECT md5(string_agg(concat_ws('|', account_id, event_id, profile_id, outcome, detail), ',' ORDER BY account_id, event_id)) FROM profile_merge.events)")
+  expect_eq "profiles identifiers events merges, events unchanged (md5), kept by distribute()" "$before" "$after" || return 1
+  expect_eq "distributed" "5" "$("${D[@]}" -c "SELECT count(*) FROM pg_dist_partition WHERE partmethod = 'h'")" || return 1
+  # an existing person's e-mail, now resolved on a worker against the moved rows
+  local acc email
+  IFS='|' read -r acc email < <("${D[@]}" -c "SELECT account_id, value FROM profile_merge.identifiers
+                                              WHERE kind = 'email' AND detached_at IS NULL ORDER BY 1, 2 LIMIT 1")
+  expect_eq "an existing person's event after distribute()" "matched|t" \
+    "$("${D[@]}" -c "SELECT outcome, event_id > (1::bigint << 48) FROM profile_merge.identify($acc, 'form', '$email')")"
+}
+
 # --- the run ----------------------------------------------------------------
 
 if ! citus_start >"$WORK/start.log" 2>&1 || ! single_start >>"$WORK/start.log" 2>&1; then
@@ -296,7 +331,7 @@ if ! C -c 'CREATE EXTENSION profile_merge' -c 'SELECT profile_merge.distribute()
 fi
 trap cleanup EXIT  # after citus_start, whose own trap only stops the nodes
 echo "3-node Citus cluster on 127.0.0.1:$CITUS_COORD-$CITUS_W2, single node on $CITUS_SINGLE, distribute() done"
-for check in ${CITUS_CHECKS:-distributes story stream returning concurrent shard_move admin settings ingest_refused}; do
+for check in ${CITUS_CHECKS:-distributes story stream returning concurrent shard_move admin settings ingest_refused with_data}; do
   run_check "$check" "$check"
 done
 echo "Citus suite: $(( $(date +%s) - started )) s"
