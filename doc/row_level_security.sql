@@ -168,12 +168,12 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['events', 'consents', 'profiles', 'identifiers', 'merges',
-                             'sources', 'blocked_values'] LOOP
+                             'sources', 'blocked_values', 'blocked_patterns'] LOOP
         EXECUTE format('ALTER TABLE profile_merge.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE profile_merge.%I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('DROP POLICY IF EXISTS account_read ON profile_merge.%I', t);
         EXECUTE format('DROP POLICY IF EXISTS account_insert ON profile_merge.%I', t);
-        IF t IN ('sources', 'blocked_values') THEN
+        IF t IN ('sources', 'blocked_values', 'blocked_patterns') THEN
             EXECUTE format('CREATE POLICY account_read ON profile_merge.%I FOR SELECT
                             USING (account_id IN (0, profile_merge_rls.current_account_id()))', t);
         ELSE

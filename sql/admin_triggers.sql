@@ -67,5 +67,18 @@ SELECT pg_temp.who(profile_id, 'bea') AS profile, email, phone
 DROP FUNCTION public.test_consent_on_attach();
 DROP TABLE public.test_typed, public.test_staged;
 
+------------------------------------------------------------------------------
+-- A stored generated column an admin adds follows the columns it is made
+-- of when the engine updates the row, as after an UPDATE (account 4803)
+------------------------------------------------------------------------------
+ALTER TABLE profiles ADD COLUMN test_email_domain text GENERATED ALWAYS AS (split_part(email, '@', 2)) STORED;
+INSERT INTO events (account_id, source, external_id, email) VALUES (4803, 'api', 'cy-1', 'cy@old.example')
+RETURNING pg_temp.who(profile_id, 'cy') AS profile, outcome;
+-- api may replace the email: the engine updates the profile row
+INSERT INTO events (account_id, source, external_id, email) VALUES (4803, 'api', 'cy-1', 'cy@new.example')
+RETURNING pg_temp.who(profile_id) AS profile, outcome;
+SELECT pg_temp.who(profile_id) AS profile, email, test_email_domain FROM profiles WHERE account_id = 4803;
+ALTER TABLE profiles DROP COLUMN test_email_domain;
+
 \set VERBOSITY default
 \ir test/sql/check_invariants.sql

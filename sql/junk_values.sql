@@ -75,6 +75,11 @@ SELECT e.email AS typed, d->>'action' AS action, d->>'reason' AS reason
 INSERT INTO events (account_id, source, email) VALUES (5003, 'form', 'fake@fakes.com')
 RETURNING pg_temp.who(profile_id, 'fay') AS profile, outcome;
 
+-- an admin's own external_id is stored folded, and blocks every spelling
+INSERT INTO blocked_values (kind, value, account_id) VALUES ('external_id', ' GuestUser ', 5004);
+SELECT value FROM blocked_values WHERE account_id = 5004;
+INSERT INTO events (account_id, source, external_id, email) VALUES (5004, 'api', 'GUESTUSER', 'hugo@example.com')
+RETURNING outcome, pg_temp.show(detail) AS detail;
 -- an admin may take a default back: deleting the row unblocks the value
 DELETE FROM blocked_values WHERE account_id = 0 AND kind = 'external_id' AND value = 'test';
 INSERT INTO events (account_id, source, external_id, email) VALUES (5004, 'api', 'test', 'gil@example.com')

@@ -352,18 +352,3 @@ Normalized normalize_email(std::string_view raw) {
 }
 
 }  // namespace pm::core
-
-namespace pm::core {
-
-std::optional<std::string> placeholder_email_reason(std::string_view address) {
-    const std::size_t at = address.find('@');
-    if (at == std::string_view::npos || at == 0) return std::nullopt;
-    const std::string_view local = address.substr(0, at), domain = address.substr(at + 1);
-    const std::size_t dot = domain.find('.');
-    if (dot == std::string_view::npos) return std::nullopt;
-    if (local == domain.substr(0, dot))
-        return std::string("placeholder address (local part equals the domain's first label)");
-    return std::nullopt;
-}
-
-}  // namespace pm::core

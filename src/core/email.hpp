@@ -15,10 +15,4 @@ namespace pm::core {
 // 254 octets. No provider-specific rewriting.
 Normalized normalize_email(std::string_view raw);
 
-// Why a normalized address is a placeholder an application sends when the
-// field is missing, or nothing: its local part equals its domain's first
-// label (x@x.com, fake@fake.com, test@test.co.uk). The classic placeholders
-// that do not follow that shape are rows of blocked_values.
-std::optional<std::string> placeholder_email_reason(std::string_view address);
-
 }  // namespace pm::core

@@ -39,9 +39,8 @@ ALTER FUNCTION phone_info(text, text) RESET search_path;
 -- What applications send for an external_id when they have none. Text
 -- kinds are compared without regard to ASCII case (the engine lower-cases
 -- both sides), so 'NULL', 'Null' and 'null' are one row. Placeholder phone
--- numbers of every region and addresses whose local part equals the
--- domain's first label are recognized by the engine itself (README,
--- "Junk"), so they need no rows.
+-- numbers of every region are recognized by the engine itself (README,
+-- "Junk"), and placeholder addresses by a default blocked_patterns row.
 INSERT INTO blocked_values (kind, value)
 SELECT 'external_id', v FROM unnest(ARRAY[
     'null', 'nil', 'none', 'undefined', 'nan', 'n/a', 'na', '0', '-1', '[object object]',
@@ -111,14 +110,19 @@ END $$;
 -- before 0.4.0 without a time get the time of what the event attached or
 -- recorded, else the time of this upgrade. (On a distributed install this
 -- ALTER TABLE is a manual step, README "Upgrading".)
+-- One pass over identifiers and consents each (grouped), not a look-up per
+-- event: neither has an index by event.
 UPDATE events e
-   SET occurred_at = coalesce(
-           (SELECT min(i.attached_at) FROM identifiers i
-             WHERE i.account_id = e.account_id AND i.event_id = e.event_id),
-           (SELECT min(c.recorded_at) FROM consents c
-             WHERE c.account_id = e.account_id AND c.event_id = e.event_id),
-           now())
- WHERE e.occurred_at IS NULL;
+   SET occurred_at = coalesce(t.attached, t.recorded, now())
+  FROM (SELECT u.account_id, u.event_id, max(u.attached) AS attached, max(u.recorded) AS recorded
+          FROM (SELECT i.account_id, i.event_id, min(i.attached_at) AS attached, NULL::timestamptz AS recorded
+                  FROM identifiers i WHERE i.event_id IS NOT NULL GROUP BY 1, 2
+                UNION ALL
+                SELECT c.account_id, c.event_id, NULL, min(c.recorded_at)
+                  FROM consents c WHERE c.event_id IS NOT NULL GROUP BY 1, 2) u
+         GROUP BY 1, 2) t
+ WHERE e.occurred_at IS NULL AND t.account_id = e.account_id AND t.event_id = e.event_id;
+UPDATE events SET occurred_at = now() WHERE occurred_at IS NULL;
 ALTER TABLE events ALTER COLUMN occurred_at SET NOT NULL;
 
 -- Item 6: a blocked phone is stored the same whatever the inserting
@@ -136,7 +140,10 @@ BEGIN
         RETURN NEW;  -- the NOT NULL column refuses it (23502)
     END IF;
     IF NEW.kind IS DISTINCT FROM 'phone' THEN
-        NEW.value := CASE NEW.kind WHEN 'email' THEN normalize_email(NEW.value) ELSE btrim(NEW.value) END;
+        -- external_ids folded to ASCII lower case: blocked in every spelling
+        -- (the engine folds a value the same way before it compares).
+        NEW.value := CASE NEW.kind WHEN 'email' THEN normalize_email(NEW.value)
+            ELSE translate(btrim(NEW.value), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') END;
         RETURN NEW;
     END IF;
     IF btrim(NEW.value) LIKE '+%' THEN
@@ -176,19 +183,24 @@ END $$;
 CREATE FUNCTION unmerge_given_back(m merges)
 RETURNS TABLE (identifier_id bigint, kind text, value text, source text, event_id bigint,
                detach_reason text, from_event boolean)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-    SELECT o.identifier_id, o.kind, o.value, o.source, o.event_id, o.detach_reason, false
+-- PL/pgSQL, not SQL: Citus cannot plan an SQL function's parameters
+-- (DESIGN.md section 8), and unmerge() runs on the node of its account.
+BEGIN
+    RETURN QUERY
+    SELECT o.identifier_id, o.kind::text, o.value, o.source, o.event_id, o.detach_reason::text, false
       FROM identifiers o
-     WHERE o.account_id = m.account_id AND o.identifier_id = ANY (m.moved_identifiers)
-    UNION ALL
-    SELECT i.identifier_id, i.kind, i.value, i.source, i.event_id, i.detach_reason, true
-      FROM identifiers i
-     WHERE cardinality(m.moved_identifiers) = 0 AND m.event_id IS NOT NULL
-       AND i.account_id = m.account_id AND i.profile_id = m.survivor_id
-       AND i.event_id = m.event_id AND i.merge_id IS NULL
-$$;
+     WHERE o.account_id = m.account_id AND o.identifier_id = ANY (m.moved_identifiers);
+    IF cardinality(m.moved_identifiers) = 0 AND m.event_id IS NOT NULL THEN
+        RETURN QUERY
+        SELECT i.identifier_id, i.kind::text, i.value, i.source, i.event_id, i.detach_reason::text, true
+          FROM identifiers i
+         WHERE i.account_id = m.account_id AND i.profile_id = m.survivor_id
+           AND i.event_id = m.event_id AND i.merge_id IS NULL;
+    END IF;
+END $$;
 
 -- Raises 55000 when the merge cannot be undone exactly: a later merge of
 -- either profile still in place, or a value it moved (or a value its event
@@ -279,14 +291,19 @@ END $$;
 -- survivor, where it attached its values), for a merge that moved nothing.
 CREATE FUNCTION unmerge_event_properties(m merges)
 RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
-    SELECT coalesce((SELECT e.properties FROM events e
-                      WHERE cardinality(m.moved_identifiers) = 0
-                        AND e.account_id = m.account_id AND e.event_id = m.event_id
-                        AND jsonb_typeof(e.properties) = 'object'), '{}')
-$$;
+DECLARE
+    given jsonb;
+BEGIN
+    IF cardinality(m.moved_identifiers) = 0 THEN
+        SELECT e.properties INTO given FROM events e
+         WHERE e.account_id = m.account_id AND e.event_id = m.event_id
+           AND jsonb_typeof(e.properties) = 'object';
+    END IF;
+    RETURN coalesce(given, '{}');
+END $$;
 
 -- The merged profile gets its properties back (with those its event set);
 -- the survivor's keys go back to their values before the merge, except keys
@@ -319,11 +336,14 @@ BEGIN
 END $$;
 
 -- A profile's email, phone and external_id columns follow its attached rows.
-CREATE FUNCTION profile_columns_follow_identifiers(account_id bigint, profile_ids bigint[])
+-- (Its first argument is not named account_id: an internal helper, which
+-- distribute() need not delegate.)
+CREATE FUNCTION profile_columns_follow_identifiers(account bigint, profile_ids bigint[])
 RETURNS void
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+BEGIN
     UPDATE profiles p
        SET external_id = (SELECT i.value FROM identifiers i WHERE i.account_id = p.account_id
                              AND i.profile_id = p.profile_id AND i.kind = 'external_id' AND i.detached_at IS NULL),
@@ -331,8 +351,8 @@ AS $$
                        AND i.profile_id = p.profile_id AND i.kind = 'email' AND i.detached_at IS NULL),
            phone = (SELECT i.value FROM identifiers i WHERE i.account_id = p.account_id
                        AND i.profile_id = p.profile_id AND i.kind = 'phone' AND i.detached_at IS NULL)
-     WHERE p.account_id = $1 AND p.profile_id = ANY ($2)
-$$;
+     WHERE p.account_id = account AND p.profile_id = ANY (profile_ids);
+END $$;
 
 -- Puts both profiles of a merge back (README, "Functions for admins").
 CREATE OR REPLACE FUNCTION unmerge(account_id bigint, merge_id bigint)
@@ -395,12 +415,10 @@ BEGIN
     RETURN unmerge(accounts[1], unmerge.merge_id);
 END $$;
 
-REVOKE EXECUTE ON FUNCTION unmerge_given_back(merges) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION unmerge_refuse_if_blocked(merges) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION unmerge_identifiers(merges) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION unmerge_event_properties(merges) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION unmerge_properties(merges) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION profile_columns_follow_identifiers(bigint, bigint[]) FROM PUBLIC;
+-- The helpers above run with their caller's rights (SECURITY INVOKER), so
+-- they let no one do what the tables' grants do not: they stay executable,
+-- so that a role granted EXECUTE on unmerge() (README, "Security") can still
+-- run it after this update. unmerge() itself stays revoked from PUBLIC.
 
 -- Item 7: explain_profile's event rows say what a conflict was about (the
 -- value and the other profile, as detail does); profile_graph declares
@@ -578,8 +596,12 @@ CREATE TABLE blocked_patterns (
 
 -- A nil UUID and other runs of zeros and dashes are no one's id (the
 -- style of Segment's '^[0-]*$').
+-- An address whose local part equals its domain's first label (x@x.com,
+-- fake@fake.com) is a placeholder too; delete the row where such addresses
+-- are real (a person's own domain, alex@alex.dev).
 INSERT INTO blocked_patterns (kind, pattern, reason)
-VALUES ('external_id', '^[0-]+$', 'only zeros and dashes (a nil UUID)');
+VALUES ('external_id', '^[0-]+$', 'only zeros and dashes (a nil UUID)'),
+       ('email', '^([^@]+)@\1\.', 'placeholder address (local part equals the domain''s first label)');
 
 CREATE TRIGGER blocked_patterns_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON blocked_patterns
     FOR EACH STATEMENT EXECUTE FUNCTION policy_changed();
@@ -615,6 +637,18 @@ CREATE TRIGGER blocked_patterns_upsert BEFORE INSERT ON blocked_patterns
 REVOKE EXECUTE ON FUNCTION blocked_patterns_upsert() FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('blocked_patterns', '');
+
+-- external_ids blocked before 0.4.0, folded as blocked_values_normalize now
+-- folds them (where the folded spelling is there already, the row goes).
+DELETE FROM blocked_values b
+ WHERE b.kind = 'external_id'
+   AND b.value <> translate(b.value, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+   AND EXISTS (SELECT FROM blocked_values o
+                WHERE o.account_id = b.account_id AND o.kind = b.kind
+                  AND o.value = translate(b.value, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'));
+UPDATE blocked_values SET value = value
+ WHERE kind = 'external_id'
+   AND value <> translate(value, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz');
 
 ------------------------------------------------------------------------------
 -- Issue 14: runs on Citus (DESIGN.md sections 5 and 8). distribute() on the

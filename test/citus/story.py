@@ -19,7 +19,8 @@ out = ["SET search_path = profile_merge, public;", "\\pset null '(null)'",
 # subqueries ... set returning function"): the same result in PL/pgSQL, one
 # element at a time, with the pg_temp helpers called on the coordinator
 # only. Used on both sides.
-out.append(r"""CREATE OR REPLACE FUNCTION pg_temp.show(detail jsonb) RETURNS jsonb
+out.append("DROP FUNCTION pg_temp.show(jsonb);")  # story_helpers.sql returns text now
+out.append(r"""CREATE FUNCTION pg_temp.show(detail jsonb) RETURNS jsonb
 LANGUAGE plpgsql STRICT AS $f$
 DECLARE e jsonb; shown jsonb := '[]'; sv bigint; mg bigint;
 BEGIN

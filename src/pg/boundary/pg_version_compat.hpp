@@ -92,6 +92,24 @@ inline void init_single_range_table(EState* estate, RangeTblEntry* rte) {
 #endif
 }
 
+// Before 16 an UPDATE recomputes only the stored generated columns listed
+// in its range table entry's extraUpdatedCols (the planner fills it from
+// the columns the statement sets); from 16 on, an entry with no updated
+// columns listed means all of them. A direct update sets whatever columns
+// it likes, so on 15 every stored generated column is listed.
+inline void list_generated_columns_as_updated(RangeTblEntry* rte, Relation rel) {
+#if PG_VERSION_NUM < 160000
+    TupleDesc desc = RelationGetDescr(rel);
+    for (int i = 0; i < desc->natts; ++i)
+        if (TupleDescAttr(desc, i)->attgenerated == ATTRIBUTE_GENERATED_STORED)
+            rte->extraUpdatedCols =
+                bms_add_member(rte->extraUpdatedCols, i + 1 - FirstLowInvalidHeapAttributeNumber);
+#else
+    (void) rte;
+    (void) rel;
+#endif
+}
+
 // 16 added `resultRelations` (for MERGE's rechecks); a one-row update
 // outside a plan has none, as in the logical replication worker.
 inline void init_eval_plan_qual(EPQState* epq, EState* estate) {

@@ -272,7 +272,8 @@ IngestStart start_ingest(Oid relid, const std::optional<std::string>& order_by) 
     no_sync_scan_plan.run({});
     const std::string count_sql = "SELECT count(*) FROM (" + query + ") q";
     start.total = pg_call([&] {
-        SPI_execute(count_sql.c_str(), true, 1);
+        if (SPI_execute(count_sql.c_str(), true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+            elog(ERROR, "profile_merge: could not count the staged rows");
         bool isnull;
         return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     });

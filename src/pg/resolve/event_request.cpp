@@ -120,11 +120,6 @@ core::EventIdentifier classify_identifier(std::int64_t account, const core::Poli
     } else if (!n.placeholder.empty()) {
         id.validity = core::Validity::Blocked;
         id.reason = std::move(n.placeholder);
-    } else if (kind == Kind::Email) {
-        if (auto placeholder = core::placeholder_email_reason(id.value)) {
-            id.validity = core::Validity::Blocked;
-            id.reason = std::move(*placeholder);
-        }
     }
     return id;
 }

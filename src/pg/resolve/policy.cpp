@@ -36,15 +36,23 @@ std::unordered_map<std::int64_t, std::vector<BlockedPattern>> patterns_by_accoun
 constexpr std::uint64_t kMaxBlockedPerAccount = 10000;
 constexpr size_t kMaxBlockedAccounts = 1000;
 
-// Text kinds (external_id) are compared without regard to case, as the
-// junk they catch comes in every spelling ('null', 'NULL', 'Null'); e-mail
-// and phone values are stored normalized already.
+// Text kinds (external_id) are compared without regard to ASCII case, as
+// the junk they catch comes in every spelling ('null', 'NULL', 'Null'):
+// blocked_values stores them folded (blocked_values_normalize), and a value
+// is folded the same way before it is compared. E-mail and phone values are
+// normalized already.
+std::string blocked_form(core::Kind kind, const std::string& value) {
+    if (kind != core::Kind::ExternalId) return value;
+    std::string folded;
+    folded.reserve(value.size());
+    for (char c : value) folded.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    return folded;
+}
+
 std::string blocked_key(core::Kind kind, const std::string& value) {
     std::string key(core::kind_name(kind));
     key.push_back('\x1f');
-    if (kind != core::Kind::ExternalId) return key.append(value);
-    for (char c : value) key.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-    return key;
+    return key.append(value);
 }
 
 std::vector<core::Kind> parse_kinds(const std::optional<std::string>& csv) {
@@ -76,9 +84,7 @@ Plan load_patterns(
     {"bigint"});
 
 Plan probe_blocked(
-    "SELECT 1 FROM blocked_values WHERE account_id IN (0, $1) AND kind = $2"
-    "   AND (value = $3 OR (kind = 'external_id' AND translate(value, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
-    "   'abcdefghijklmnopqrstuvwxyz') = translate($3, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'))) LIMIT 1",
+    "SELECT 1 FROM blocked_values WHERE account_id IN (0, $1) AND kind = $2 AND value = $3 LIMIT 1",
     {"bigint", "text", "text"});
 
 // The tables whose invalidation empties the caches; learnt when the caches
@@ -139,14 +145,16 @@ bool is_blocked(std::int64_t account, core::Kind kind, const std::string& value)
         set.complete = rows.size() <= kMaxBlockedPerAccount;
         if (set.complete)
             for (std::uint64_t i = 0; i < rows.size(); ++i)
-                set.values.insert(blocked_key(*core::parse_kind(*rows.text(i, 0)), *rows.text(i, 1)));
+                if (auto k = core::parse_kind(*rows.text(i, 0)))
+                    set.values.insert(blocked_key(*k, blocked_form(*k, *rows.text(i, 1))));
         if (blocked_by_account.size() >= kMaxBlockedAccounts) blocked_by_account.clear();
         it = blocked_by_account.emplace(account, std::move(set)).first;
     }
-    if (it->second.complete) return it->second.values.count(blocked_key(kind, value)) > 0;
+    const std::string form = blocked_form(kind, value);
+    if (it->second.complete) return it->second.values.count(blocked_key(kind, form)) > 0;
     // A list too long to keep: one indexed look-up per value.
     return !probe_blocked
-                .run({Param::int8(account), Param::text(core::kind_name(kind)), Param::text(value)})
+                .run({Param::int8(account), Param::text(core::kind_name(kind)), Param::text(form)})
                 .empty();
 }
 

@@ -147,7 +147,8 @@ Resolution apply_decision(core::Decision& d, const EventRequest& req, const core
                 changed != d.changed_profiles.end() ? *changed : profiles.at(*d.subject);
             if (store.update_profile(columns, properties) && r.outcome == core::Outcome::Matched) {
                 r.outcome = core::Outcome::Updated;
-                properties_only = true;
+                // Matched until now: nothing but the properties changed.
+                properties_only = properties != 0;
             }
         }
     }

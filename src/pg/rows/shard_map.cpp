@@ -2,12 +2,6 @@
 
 #include "pg/boundary/spi.hpp"
 
-extern "C" {
-#include "catalog/index.h"
-#include "catalog/pg_namespace.h"
-#include "utils/inval.h"
-}
-
 #include <cstdio>
 #include <cstring>
 #include <strings.h>

@@ -185,6 +185,7 @@ WriteTarget* open_write_target(const char* table, const char* arbiter_index) {
     rte->relid = RelationGetRelid(t->rel);
     rte->relkind = t->rel->rd_rel->relkind;
     rte->rellockmode = RowExclusiveLock;
+    list_generated_columns_as_updated(rte, t->rel);
     init_single_range_table(t->estate, rte);
     t->result_rel = makeNode(ResultRelInfo);
     InitResultRelInfo(t->result_rel, t->rel, 1, NULL, 0);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace pm::pg {
@@ -34,7 +35,10 @@ struct Owner {
 template <class Link>
 std::optional<ProfileId> follow_merged_into(std::int64_t account, ProfileId id, Link link) {
     const ProfileId start = id;
-    for (int hops = 0; hops < core::kMaxMergedIntoHops; ++hops) {
+    // A cycle is found when it comes round (chains are short, so the set
+    // stays small); the bound holds for whatever else could run long.
+    std::unordered_set<ProfileId> seen;
+    for (int hops = 0; hops < core::kMaxMergedIntoHops && seen.insert(id).second; ++hops) {
         const std::optional<std::optional<ProfileId>> next = link(id);
         if (!next) return std::nullopt;
         if (!*next) return id;

@@ -143,8 +143,12 @@ std::vector<Owner> TableStore::find_owners(const std::optional<std::string>& ext
 std::optional<ProfileId> TableStore::resolve(ProfileId id) {
     return follow_merged_into(account_, id, [&](ProfileId p) -> std::optional<std::optional<ProfileId>> {
         Rows rows = merged_into_plan.run({Param::int8(account_), Param::int8(p)});
-        if (rows.empty()) return std::nullopt;
-        return rows.optional_int8(0, 0);
+        std::optional<std::optional<ProfileId>> link;
+        if (!rows.empty()) link = rows.optional_int8(0, 0);
+        // SPI keeps every result until SPI_finish: a long chain must not
+        // pile them up.
+        pg_call([] { SPI_freetuptable(SPI_tuptable); });
+        return link;
     });
 }
 
