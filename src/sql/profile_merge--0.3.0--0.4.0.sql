@@ -212,8 +212,8 @@ RETURNS void
 AS $$
 DECLARE
     blocker       bigint;
-    blocker_kind  text;
-    blocker_value text;
+    o             record;
+    in_place      boolean;
     blocker_what  text;
 BEGIN
     SELECT g.merge_id INTO blocker FROM merges g
@@ -237,34 +237,34 @@ BEGIN
     -- Every value the merge copied to the survivor (or its event attached
     -- there) must still be attached to it, possibly as a later copy after
     -- another merge was undone; every value a forced merge took away must
-    -- still be free.
-    SELECT o.kind, o.value,
-           coalesce((SELECT 'event ' || h.event_id FROM identifiers h
-                      WHERE h.account_id = m.account_id AND h.kind = o.kind AND h.value = o.value
-                        AND h.detached_at IS NULL AND h.event_id IS NOT NULL),
-                    (SELECT 'event ' || d.detached_by_event FROM identifiers d
-                      WHERE d.account_id = m.account_id AND d.kind = o.kind AND d.value = o.value
-                        AND d.profile_id = m.survivor_id AND d.detached_by_event IS NOT NULL
-                      ORDER BY d.detached_at DESC LIMIT 1),
-                    'a later change')
-      INTO blocker_kind, blocker_value, blocker_what
-      FROM unmerge_given_back(m) o
-     WHERE NOT EXISTS (
-           SELECT FROM identifiers h
-            WHERE h.account_id = m.account_id AND h.kind = o.kind AND h.value = o.value
-              AND h.detached_at IS NULL
-              AND h.profile_id = CASE WHEN o.detach_reason = 'forced' THEN NULL ELSE m.survivor_id END)
-       AND (o.detach_reason IS DISTINCT FROM 'forced' OR EXISTS (
-           SELECT FROM identifiers h
-            WHERE h.account_id = m.account_id AND h.kind = o.kind AND h.value = o.value
-              AND h.detached_at IS NULL))
-     ORDER BY o.identifier_id LIMIT 1;
-    IF FOUND THEN
+    -- still be free. One value at a time, each statement on identifiers
+    -- alone: on Citus a statement that read the table and called
+    -- unmerge_given_back() would be a nested distributed query.
+    FOR o IN SELECT * FROM unmerge_given_back(m) g ORDER BY g.identifier_id LOOP
+        IF o.detach_reason IS DISTINCT FROM 'forced' THEN
+            in_place := EXISTS (SELECT FROM identifiers h
+                                 WHERE h.account_id = m.account_id AND h.kind = o.kind AND h.value = o.value
+                                   AND h.detached_at IS NULL AND h.profile_id = m.survivor_id);
+        ELSE
+            in_place := NOT EXISTS (SELECT FROM identifiers h
+                                     WHERE h.account_id = m.account_id AND h.kind = o.kind
+                                       AND h.value = o.value AND h.detached_at IS NULL);
+        END IF;
+        CONTINUE WHEN in_place;
+        SELECT 'event ' || h.event_id INTO blocker_what FROM identifiers h
+         WHERE h.account_id = m.account_id AND h.kind = o.kind AND h.value = o.value
+           AND h.detached_at IS NULL AND h.event_id IS NOT NULL;
+        IF blocker_what IS NULL THEN
+            SELECT 'event ' || d.detached_by_event INTO blocker_what FROM identifiers d
+             WHERE d.account_id = m.account_id AND d.kind = o.kind AND d.value = o.value
+               AND d.profile_id = m.survivor_id AND d.detached_by_event IS NOT NULL
+             ORDER BY d.detached_at DESC LIMIT 1;
+        END IF;
         RAISE EXCEPTION 'merge % cannot be undone exactly: % % is no longer where the merge left it (changed by %)',
-                        m.merge_id, blocker_kind, blocker_value, blocker_what
+                        m.merge_id, o.kind, o.value, coalesce(blocker_what, 'a later change')
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Undo that change first, or correct the profiles by hand.';
-    END IF;
+    END LOOP;
 END $$;
 
 -- The survivor's copies are detached and the merged profile gets its
@@ -274,17 +274,22 @@ RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
+-- unmerge_given_back() is read on its own, never inside a statement on
+-- identifiers (on Citus that would be a nested distributed query).
+DECLARE
+    from_event bigint[] := ARRAY(SELECT g.identifier_id FROM unmerge_given_back(m) g WHERE g.from_event);
+    g          record;
 BEGIN
     UPDATE identifiers i SET detached_at = now(), detach_reason = 'unmerged'
      WHERE i.account_id = m.account_id AND i.profile_id = m.survivor_id AND i.detached_at IS NULL
        AND ((i.kind, i.value) IN (SELECT o.kind, o.value FROM identifiers o
                                    WHERE o.account_id = m.account_id
                                      AND o.identifier_id = ANY (m.added_identifiers))
-            OR i.identifier_id IN (SELECT g.identifier_id FROM unmerge_given_back(m) g WHERE g.from_event));
-    INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id, merge_id)
-    SELECT m.account_id, g.kind, g.value, m.merged_id, g.source, g.event_id, m.merge_id
-      FROM unmerge_given_back(m) g
-     ORDER BY g.identifier_id;
+            OR i.identifier_id = ANY (from_event));
+    FOR g IN SELECT * FROM unmerge_given_back(m) x ORDER BY x.identifier_id LOOP
+        INSERT INTO identifiers (account_id, kind, value, profile_id, source, event_id, merge_id)
+        VALUES (m.account_id, g.kind, g.value, m.merged_id, g.source, g.event_id, m.merge_id);
+    END LOOP;
 END $$;
 
 -- The properties an event that created the merged profile set (on the

@@ -117,7 +117,9 @@ Plan unclaim_plan("DELETE FROM identifiers WHERE account_id = $1 AND identifier_
 Plan merge_snapshot_plan(
     "SELECT nextval('profile_merge.merges_merge_id_seq'), " PM_SAVED_STATE_SQL("s.") ", "
     PM_SAVED_STATE_SQL("m.") ", m.external_id, m.email, m.phone, m.properties"
-    "  FROM profiles s, profiles m"
+    // CROSS JOIN, not a comma: on a Citus shard the statement is rewritten
+    // to the shards by the word before each table name (rows/shard_map.cpp).
+    "  FROM profiles s CROSS JOIN profiles m"
     " WHERE s.account_id = $1 AND s.profile_id = $2 AND m.account_id = $1 AND m.profile_id = $3",
     {"bigint", "bigint", "bigint"});
 
