@@ -778,9 +778,8 @@ BEGIN
         RAISE EXCEPTION 'profile_merge.distribute() needs Citus, which is not installed in database %',
                         current_database()
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'On a Citus coordinator: CREATE EXTENSION citus, add the workers with '
-                         'citus_add_node(), then call distribute() again. On one server there is '
-                         'nothing to distribute.';
+                  HINT = 'On a Citus coordinator: CREATE EXTENSION citus, citus_add_node() for each '
+                         'worker, then distribute() again.';
     END IF;
     IF shard_count IS NOT NULL AND shard_count < 1 THEN
         RAISE EXCEPTION 'shard_count must be at least 1, not %', shard_count
