@@ -24,23 +24,51 @@ inline constexpr ProfileId kNewProfile = 0;
 // chain comes near it. The one bound of every path that follows a chain.
 inline constexpr int kMaxMergedIntoHops = 100000;
 
+// How many attached values of a kind one profile may hold
+// (identifier_kinds.max_per_profile, 1..100).
+struct KindLimit {
+    Kind kind;
+    int max_per_profile;
+};
+
 struct Policy {
     std::vector<Kind> identify_by;
     bool merges = false;
     std::vector<Kind> may_override;
     std::vector<Kind> accepts;
+    // The account's limits; a kind not listed has limit 1.
+    std::vector<KindLimit> limits;
 
     bool accepts_kind(Kind k) const;
     bool may_override_kind(Kind k) const;
+    int limit(Kind k) const;
+};
+
+// One attached value of a profile, with what orders it among the others of
+// its kind: the least recently attached is overridden at the limit, the
+// primary is the subscribed one attached most recently (DESIGN.md 4b).
+struct HeldValue {
+    Kind kind = Kind::Email;
+    std::string value;
+    std::int64_t attached_at = 0;  // microseconds; only compared
+    std::int64_t row_id = 0;       // identifiers.identifier_id: the tie-break
+    bool subscribed = false;       // its latest consent row says 'subscribed'
 };
 
 // An active profile as loaded (and locked) by the Postgres layer.
 struct Profile {
     ProfileId id = kNewProfile;
     std::int64_t created_at = 0;  // microseconds; only compared
+    // The profiles columns: each kind's primary value. In a decision's
+    // changed_profiles, the columns to write.
     std::optional<std::string> external_id, email, phone;
+    // Every attached value, when `held_loaded`: the loader reads them when
+    // the account has a kind whose limit is above 1 or a custom kind.
+    // Otherwise the columns are the profile's values (at most one a kind).
+    std::vector<HeldValue> held;
+    bool held_loaded = false;
 
-    const std::optional<std::string>& value(Kind k) const;
+    const std::optional<std::string>& value(Kind k) const;  // a column
     std::optional<std::string>& value(Kind k);
 };
 
@@ -63,7 +91,9 @@ struct EventIdentifier {
 
 struct Event {
     Policy policy;
-    std::vector<EventIdentifier> identifiers;  // at most one per kind
+    // In the order given (the columns first, then `events.identifiers`);
+    // a kind may come several times, a repeated (kind, value) counts once.
+    std::vector<EventIdentifier> identifiers;
 
     // The profile_hint: `hint_given` with the raw id; `hint_profile` is the
     // active survivor it leads to, or nothing when it names no profile of
