@@ -36,12 +36,26 @@ bool older(const Profile& a, const Profile& b) {
     return key(a) < key(b);
 }
 
-bool compatible(const Profile& a, const Profile& b) {
-    for (Kind k : kStoredKinds) {
-        const auto &va = a.value(k), &vb = b.value(k);
-        if (va && vb && *va != *vb) return false;
-    }
-    return true;
+// Values this event attaches or moves are attached "now", after every row
+// that exists, and get identifier ids in the order the Postgres layer
+// writes them: the claims first, in (kind, value) order, then each merge's
+// moved rows. These stand-ins sort the same way (real ids stay far below).
+constexpr std::int64_t kNow = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kClaimedRow = std::int64_t(1) << 61;
+constexpr std::int64_t kMovedRow = std::int64_t(1) << 62;
+
+bool attached_before(const HeldValue& a, const HeldValue& b) {
+    return std::tie(a.attached_at, a.row_id) < std::tie(b.attached_at, b.row_id);
+}
+
+// The profile's values as the rules work on them: the loaded list, or the
+// columns when the loader read only those (one value a kind at most).
+std::vector<HeldValue> held_values(const Profile& p) {
+    if (p.held_loaded) return p.held;
+    std::vector<HeldValue> held;
+    for (Kind k : kStoredKinds)
+        if (const auto& v = p.value(k)) held.push_back({k, *v, 0, 0, false});
+    return held;
 }
 
 // The order in which the event's identifiers are considered: identify_by,
@@ -67,36 +81,44 @@ Event without_repeats(Event e) {
 }
 
 // Carries the decision being built and the simulated state of the touched
-// profiles as the steps of section 4 change them.
+// profiles as the steps of sections 4 and 4b change them.
 class Resolver {
 public:
     Resolver(const Event& event, const ProfileMap& profiles)
-        : event_(without_repeats(event)), original_(profiles), work_(profiles) {}
+        : event_(without_repeats(event)), original_(profiles), work_(profiles) {
+        for (auto& [id, p] : work_) {
+            p.held = held_values(p);
+            p.held_loaded = true;
+        }
+    }
 
     Decision run() {
         collect_usable();
         if (usable_.empty()) {
-            record_consent_without_subject();
+            record_consents();
             d_.outcome = Outcome::Rejected;
             return std::move(d_);
         }
         const auto order = processing_order(event_.policy);
         choose_subject(order);
         for (Kind k : order)
-            if (const Usable* u = find_usable(k)) resolve_identifier(*u);
+            for (const Usable& u : usable_)
+                if (u.kind == k) resolve_identifier(u);
         record_consents();
         d_.subject = subject_;
         d_.apply_properties = event_.has_properties;
-        collect_changed_profiles();
         std::sort(d_.attaches.begin(), d_.attaches.end(), [](const Attach& a, const Attach& b) {
             return std::tie(a.kind, a.value) < std::tie(b.kind, b.value);
         });
+        rank_claims();
+        collect_changed_profiles();
         d_.outcome = outcome();
         return std::move(d_);
     }
 
 private:
-    // Step 1: keep what the source accepts, is valid and is not blocked.
+    // Step 1: keep what the source accepts, is valid and is not blocked;
+    // a (kind, value) the event repeats counts once.
     void collect_usable() {
         if (event_.hint_given) {
             std::string raw = std::to_string(event_.hint_raw);
@@ -119,7 +141,9 @@ private:
             } else if (id.validity == Validity::Blocked) {
                 note(Action::Blocked, id.kind, id.value, std::nullopt,
                      id.reason.empty() ? "value is blocked" : id.reason);
-            } else {
+            } else if (std::none_of(usable_.begin(), usable_.end(), [&](const Usable& u) {
+                           return u.kind == id.kind && u.value == id.value;
+                       })) {
                 usable_.push_back({id.kind, id.value, id.owner});
             }
         }
@@ -138,10 +162,17 @@ private:
         return id;
     }
 
+    static int count(const Profile& p, Kind k) {
+        return static_cast<int>(std::count_if(p.held.begin(), p.held.end(),
+                                              [k](const HeldValue& h) { return h.kind == k; }));
+    }
+
     // Step 3. The kinds in identify_by choose the subject; a kind the source
     // merely accepts is secondary: it is attached (or conflicts, or merges)
     // in step 4, and chooses only when the event carries no identify_by kind
-    // at all (so that such an event never makes an empty profile).
+    // at all (so that such an event never makes an empty profile). Among the
+    // lead kind's values the first with an owner wins; when none has one, a
+    // later identifier's owner that can take all of them within the limit.
     void choose_subject(const std::vector<Kind>& order) {
         const std::vector<Kind>& identify_by = event_.policy.identify_by;
         const bool identifying = std::any_of(identify_by.begin(), identify_by.end(),
@@ -150,22 +181,28 @@ private:
         auto first = std::find_if(choosers.begin(), choosers.end(),
                                   [&](Kind k) { return find_usable(k) != nullptr; });
         if (first != choosers.end()) {
-            const Usable& lead = *find_usable(*first);
-            if (lead.owner) {
-                subject_ = *lead.owner;
-                return;
-            }
-            for (auto it = std::next(first); it != choosers.end(); ++it) {
-                const Usable* u = find_usable(*it);
-                if (u && u->owner && !work_.at(*u->owner).value(lead.kind)) {
-                    subject_ = *u->owner;
+            const Kind lead = *first;
+            int new_values = 0;
+            for (const Usable& u : usable_) {
+                if (u.kind != lead) continue;
+                if (u.owner) {
+                    subject_ = *u.owner;
                     return;
                 }
+                ++new_values;
             }
+            const int room = event_.policy.limit(lead);
+            for (auto it = std::next(first); it != choosers.end(); ++it)
+                for (const Usable& u : usable_)
+                    if (u.kind == *it && u.owner && count(work_.at(*u.owner), lead) + new_values <= room) {
+                        subject_ = *u.owner;
+                        return;
+                    }
         }
         subject_ = kNewProfile;
         Profile created;
         created.id = kNewProfile;
+        created.held_loaded = true;
         work_[kNewProfile] = created;
         d_.create_profile = true;
     }
@@ -189,22 +226,61 @@ private:
         }
     }
 
+    // Compatible: for every kind, the distinct values of both fit its limit.
+    bool compatible(const Profile& a, const Profile& b) const {
+        std::map<Kind, std::vector<const std::string*>> values;
+        for (const Profile* p : {&a, &b})
+            for (const HeldValue& h : p->held) {
+                auto& seen = values[h.kind];
+                if (std::none_of(seen.begin(), seen.end(), [&](const std::string* v) { return *v == h.value; }))
+                    seen.push_back(&h.value);
+            }
+        for (const auto& [kind, seen] : values)
+            if (static_cast<int>(seen.size()) > event_.policy.limit(kind)) return false;
+        return true;
+    }
+
     void attach_or_override(const Usable& u) {
-        auto& slot = work_.at(subject_).value(u.kind);
-        if (!slot) {
-            slot = u.value;
-            d_.attaches.push_back({u.kind, u.value, subject_});
+        Profile& s = work_.at(subject_);
+        const int limit = event_.policy.limit(u.kind);
+        if (count(s, u.kind) < limit) {
+            attach(s, u);
             note(Action::Attached, u.kind, u.value, std::nullopt, {});
         } else if (event_.policy.may_override_kind(u.kind)) {
-            d_.detaches.push_back({u.kind, *slot, subject_});
+            auto victim = s.held.end();
+            for (auto it = s.held.begin(); it != s.held.end(); ++it)
+                if (it->kind == u.kind && (victim == s.held.end() || attached_before(*it, *victim))) victim = it;
+            const std::string old_value = victim->value;
+            forget_value(s, victim);
+            attach(s, u);
             DetailEntry& e = note(Action::Overridden, u.kind, u.value, std::nullopt, {});
-            e.old_value = *slot;
-            slot = u.value;
-            d_.attaches.push_back({u.kind, u.value, subject_});
-        } else {
+            e.old_value = old_value;
+        } else if (limit == 1) {
             note(Action::Conflict, u.kind, u.value, std::nullopt,
                  "profile already has a different " + std::string(kind_name(u.kind)));
+        } else {
+            note(Action::Conflict, u.kind, u.value, std::nullopt,
+                 "profile already holds " + std::to_string(limit) + " values of " +
+                     std::string(kind_name(u.kind)) + ", its limit");
         }
+    }
+
+    void attach(Profile& s, const Usable& u) {
+        s.held.push_back({u.kind, u.value, kNow, kClaimedRow + next_row_++, false});
+        d_.attaches.push_back({u.kind, u.value, subject_});
+    }
+
+    // An overridden value leaves the profile: its row is detached, unless
+    // this very event attached it (then it is simply never claimed).
+    void forget_value(Profile& s, std::vector<HeldValue>::iterator victim) {
+        auto claimed = std::find_if(d_.attaches.begin(), d_.attaches.end(), [&](const Attach& a) {
+            return a.kind == victim->kind && a.value == victim->value;
+        });
+        if (claimed != d_.attaches.end())
+            d_.attaches.erase(claimed);
+        else
+            d_.detaches.push_back({victim->kind, victim->value, subject_});
+        s.held.erase(victim);
     }
 
     void merge(ProfileId other, const Usable& u) {
@@ -212,9 +288,22 @@ private:
         Profile& b = work_.at(other);
         const bool subject_survives = older(a, b);
         Profile& survivor = subject_survives ? a : b;
-        const Profile& merged = subject_survives ? b : a;
-        for (Kind k : kStoredKinds)
-            if (!survivor.value(k)) survivor.value(k) = merged.value(k);
+        Profile& merged = subject_survives ? b : a;
+        // The merged profile's rows move in identifier id order and are
+        // attached to the survivor anew (the values this event attached
+        // are claimed for the survivor directly, DESIGN.md 4b's "now").
+        std::vector<HeldValue> moving;
+        for (const HeldValue& h : merged.held)
+            if (h.row_id < kClaimedRow || h.row_id >= kMovedRow) moving.push_back(h);
+        std::sort(moving.begin(), moving.end(),
+                  [](const HeldValue& x, const HeldValue& y) { return x.row_id < y.row_id; });
+        for (HeldValue h : moving) {
+            h.attached_at = kNow;
+            h.row_id = kMovedRow + next_moved_++;
+            survivor.held.push_back(std::move(h));
+        }
+        for (const HeldValue& h : merged.held)
+            if (h.row_id >= kClaimedRow && h.row_id < kMovedRow) survivor.held.push_back(h);
 
         const ProfileId survivor_id = survivor.id, merged_id = merged.id;
         d_.merges.push_back({survivor_id, merged_id});
@@ -228,13 +317,18 @@ private:
         e.merge_index = static_cast<int>(d_.merges.size()) - 1;
     }
 
-    std::optional<ProfileId> holder(Kind k, const std::string& value) const {
-        for (const auto& [id, p] : work_)
-            if (p.value(k) == value) return id;
-        return std::nullopt;
+    HeldValue* held_value(Kind k, const std::string& value, ProfileId* holder_id) {
+        for (auto& [id, p] : work_)
+            for (HeldValue& h : p.held)
+                if (h.kind == k && h.value == value) {
+                    if (holder_id) *holder_id = id;
+                    return &h;
+                }
+        return nullptr;
     }
 
-    // Step 5.
+    // Step 5: the flag applies to the event's first usable value of its
+    // channel, whoever holds it; the holder's primary may change with it.
     void record_consents() {
         consent(Kind::Phone, event_.sms_consent, "sms_consent");
         consent(Kind::Email, event_.email_consent, "email_consent");
@@ -243,14 +337,15 @@ private:
     void consent(Kind k, const std::optional<bool>& flag, const char* field) {
         if (!flag) return;
         if (const Usable* u = find_usable(k)) {
-            d_.consents.push_back({k, u->value, *flag, holder(k, u->value)});
+            ProfileId holder = kNewProfile;
+            HeldValue* h = held_value(k, u->value, &holder);
+            if (h) h->subscribed = *flag;
+            d_.consents.push_back({k, u->value, *flag, h ? std::optional<ProfileId>(holder) : std::nullopt});
             return;
         }
         note(Action::Ignored, k, raw_value(k), std::nullopt,
              std::string(field) + " without a usable " + std::string(kind_name(k)));
     }
-
-    void record_consent_without_subject() { record_consents(); }
 
     std::optional<std::string> raw_value(Kind k) const {
         for (const EventIdentifier& id : event_.identifiers)
@@ -258,12 +353,39 @@ private:
         return std::nullopt;
     }
 
+    // The claims get their ids in (kind, value) order: their stand-ins too.
+    void rank_claims() {
+        for (auto& [id, p] : work_)
+            for (HeldValue& h : p.held) {
+                if (h.row_id < kClaimedRow || h.row_id >= kMovedRow) continue;
+                auto at = std::find_if(d_.attaches.begin(), d_.attaches.end(), [&](const Attach& a) {
+                    return a.kind == h.kind && a.value == h.value;
+                });
+                h.row_id = kClaimedRow + (at - d_.attaches.begin());
+            }
+    }
+
+    // The primary of each column kind: subscribed first, then the most
+    // recently attached.
+    static std::optional<std::string> primary(const Profile& p, Kind k) {
+        const HeldValue* best = nullptr;
+        for (const HeldValue& h : p.held) {
+            if (h.kind != k) continue;
+            if (!best || std::make_pair(h.subscribed, std::tie(h.attached_at, h.row_id)) >
+                             std::make_pair(best->subscribed, std::tie(best->attached_at, best->row_id)))
+                best = &h;
+        }
+        return best ? std::optional<std::string>(best->value) : std::nullopt;
+    }
+
     void collect_changed_profiles() {
-        for (const auto& [id, p] : work_) {
+        for (auto& [id, p] : work_) {
             auto before = original_.find(id);
             bool changed = before == original_.end();
-            for (Kind k : kStoredKinds)
+            for (Kind k : kStoredKinds) {
+                p.value(k) = primary(p, k);
                 if (!changed && before->second.value(k) != p.value(k)) changed = true;
+            }
             if (changed) d_.changed_profiles.push_back(p);
         }
     }
@@ -294,6 +416,7 @@ private:
     std::vector<Usable> usable_;
     std::map<ProfileId, ProfileId> merged_into_;
     ProfileId subject_ = kNewProfile;
+    std::int64_t next_row_ = 0, next_moved_ = 0;
     Decision d_;
 };
 
@@ -302,11 +425,19 @@ private:
 bool Policy::accepts_kind(Kind k) const { return contains(accepts, k); }
 bool Policy::may_override_kind(Kind k) const { return contains(may_override, k); }
 
+int Policy::limit(Kind k) const {
+    for (const KindLimit& l : limits)
+        if (l.kind == k) return l.max_per_profile;
+    return 1;
+}
+
 const std::optional<std::string>& Profile::value(Kind k) const {
+    static const std::optional<std::string> no_column;
     switch (k) {
         case Kind::ExternalId: return external_id;
         case Kind::Email: return email;
-        default: return phone;
+        case Kind::Phone: return phone;
+        default: return no_column;  // a custom kind has no column
     }
 }
 
