@@ -14,4 +14,8 @@ inline constexpr std::size_t kMaxExternalId = 255;
 // character or is longer than kMaxExternalId bytes (it must fit an index).
 Normalized normalize_external_id(std::string_view raw);
 
+// The same for any kind whose normalizer is `text` (a custom kind such as
+// anonymous_id); the reasons name `kind`.
+Normalized normalize_text(std::string_view raw, std::string_view kind);
+
 }  // namespace pm::core

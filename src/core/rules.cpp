@@ -365,25 +365,12 @@ private:
             }
     }
 
-    // The primary of each column kind: subscribed first, then the most
-    // recently attached.
-    static std::optional<std::string> primary(const Profile& p, Kind k) {
-        const HeldValue* best = nullptr;
-        for (const HeldValue& h : p.held) {
-            if (h.kind != k) continue;
-            if (!best || std::make_pair(h.subscribed, std::tie(h.attached_at, h.row_id)) >
-                             std::make_pair(best->subscribed, std::tie(best->attached_at, best->row_id)))
-                best = &h;
-        }
-        return best ? std::optional<std::string>(best->value) : std::nullopt;
-    }
-
     void collect_changed_profiles() {
         for (auto& [id, p] : work_) {
             auto before = original_.find(id);
             bool changed = before == original_.end();
             for (Kind k : kStoredKinds) {
-                p.value(k) = primary(p, k);
+                p.value(k) = primary_value(p.held, k);
                 if (!changed && before->second.value(k) != p.value(k)) changed = true;
             }
             if (changed) d_.changed_profiles.push_back(p);
@@ -473,6 +460,17 @@ std::string_view action_name(Action a) {
 
 Decision decide(const Event& event, const ProfileMap& profiles) {
     return Resolver(event, profiles).run();
+}
+
+std::optional<std::string> primary_value(const std::vector<HeldValue>& held, Kind k) {
+    const HeldValue* best = nullptr;
+    for (const HeldValue& h : held) {
+        if (h.kind != k) continue;
+        if (!best || std::make_pair(h.subscribed, std::tie(h.attached_at, h.row_id)) >
+                         std::make_pair(best->subscribed, std::tie(best->attached_at, best->row_id)))
+            best = &h;
+    }
+    return best ? std::optional<std::string>(best->value) : std::nullopt;
 }
 
 }  // namespace pm::core

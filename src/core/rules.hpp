@@ -178,4 +178,8 @@ struct Decision {
 
 Decision decide(const Event& event, const ProfileMap& profiles);
 
+// The primary among `held`'s values of kind k (DESIGN.md 4b): subscribed
+// ones first, then the most recently attached, then the highest row id.
+std::optional<std::string> primary_value(const std::vector<HeldValue>& held, Kind k);
+
 }  // namespace pm::core

@@ -13,6 +13,24 @@ Datum ArrayBuilder::build() const {
     });
 }
 
+std::vector<std::int64_t> int8_array_values(Datum array) {
+    struct Elements {
+        Datum* values;
+        bool* nulls;
+        int count;
+    };
+    const Elements e = pg_call([&] {
+        Elements out;
+        deconstruct_array(DatumGetArrayTypeP(array), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+                          &out.values, &out.nulls, &out.count);
+        return out;
+    });
+    std::vector<std::int64_t> items;
+    for (int i = 0; i < e.count; ++i)
+        if (!e.nulls[i]) items.push_back(DatumGetInt64(e.values[i]));
+    return items;
+}
+
 Datum int8_array(const std::vector<std::int64_t>& items) {
     ArrayBuilder b = ArrayBuilder::int8();
     for (std::int64_t v : items) b.push(Int64GetDatum(v));

@@ -43,4 +43,7 @@ private:
 
 Datum int8_array(const std::vector<std::int64_t>& items);
 
+// The non-NULL elements of a bigint[] argument, in order.
+std::vector<std::int64_t> int8_array_values(Datum array);
+
 }  // namespace pm::pg

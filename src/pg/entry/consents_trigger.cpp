@@ -10,6 +10,7 @@
 #include "pg/entry/own_table.hpp"
 #include "pg/rows/direct_insert.hpp"
 #include "pg/rows/shard_map.hpp"
+#include "pg/resolve/kinds.hpp"
 #include "pg/resolve/policy.hpp"
 #include "pg/resolve/resolve_event.hpp"
 #include "pg/store/table_store.hpp"
@@ -77,9 +78,18 @@ PM_FUNCTION(pm_consents_resolve) {
         if (!profile) {
             // The source may not create profiles for this kind (or the value
             // is blocked): the consent still belongs to whoever holds it.
-            auto owners = kind == Kind::Phone ? store.find_owners(std::nullopt, std::nullopt, normalized)
-                                              : store.find_owners(std::nullopt, normalized, std::nullopt);
-            if (!owners.empty()) profile = owners.front().profile;
+            if (normalized) {
+                auto owners = store.find_owners({ValueRef{kind, &*normalized}});
+                if (!owners.empty()) profile = owners.front().profile;
+            }
+        }
+        // The consent may make this value the holder's primary, or stop it
+        // being one (DESIGN.md 4b): only where a profile may hold several.
+        const std::optional<std::string> status = row.raw_text("status");
+        if (profile && normalized && status && account_kinds(req.account).needs_held &&
+            req.event.policy.limit(kind) > 1) {
+            const TableStore::PendingConsent pending{kind, *normalized, *status == "subscribed"};
+            store.refresh_primaries(*profile, &pending);
         }
     }
     row.set_text("value", normalized);

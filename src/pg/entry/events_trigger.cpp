@@ -33,6 +33,10 @@ RawEvent read_event(const TriggerRow& row) {
     // is the time of the insert, as the column's default says (now(), the
     // transaction's start); events.occurred_at is NOT NULL.
     if (isnull) raw.occurred_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+    if (row.has("identifiers")) {
+        raw.identifiers = row.datum("identifiers", &isnull);
+        if (isnull) raw.identifiers = 0;
+    }
     raw.event_id = row.int8("event_id");
     return raw;
 }

@@ -12,6 +12,7 @@
 #include "pg/entry/trigger_row.hpp"
 #include "pg/store/memory_store.hpp"
 #include "pg/resolve/phone_memo.hpp"
+#include "pg/rows/relations.hpp"
 #include "pg/rows/row_batch.hpp"
 #include "pg/resolve/settings.hpp"
 #include "pg/boundary/spi.hpp"
@@ -62,7 +63,7 @@ const StagedColumn kStagedColumns[] = {
     {"phone", "text", "NULL"},           {"phone_region", "text", "NULL"},
     {"external_id", "text", "NULL"},     {"sms_consent", "boolean", "NULL"},
     {"email_consent", "boolean", "NULL"}, {"properties", "jsonb", "'{}'"},
-    {"occurred_at", "timestamptz", "now()"},
+    {"occurred_at", "timestamptz", "now()"}, {"identifiers", "jsonb", "NULL"},
 };
 
 Plan columns_plan(
@@ -91,7 +92,8 @@ Plan setval_plan("SELECT setval($1::regclass, $2)", {"text", "bigint"});
 // The cells of one events row, in table order, as the trigger would have
 // left the row: the application's columns as staged, the rest resolved.
 void add_event_row(BatchRows& rows, std::int64_t event_id, const RawEvent& raw,
-                   const PreparedEvent& p, const Resolution& r, MemoryContext scratch) {
+                   const PreparedEvent& p, const Resolution& r, MemoryContext scratch,
+                   bool with_identifiers) {
     const ColumnValue row[] = {
         int8_cell("event_id", event_id),
         int8_cell("account_id", raw.account),
@@ -112,7 +114,16 @@ void add_event_row(BatchRows& rows, std::int64_t event_id, const RawEvent& raw,
         // built in `scratch`: its garbage stayed until the batch's end, 80 MB of it
         {"detail", event_detail(r, p, scratch), false},
     };
-    rows.add(row);
+    // events.identifiers came with 0.5.0.
+    if (!with_identifiers) return rows.add(row);
+    const ColumnValue identifiers[] = {datum_cell("identifiers", raw.identifiers)};
+    rows.add(row, identifiers);
+}
+
+bool events_have_identifiers() {
+    return pg_call([] {
+        return get_attnum(extension_relid(catalog::kEvents), "identifiers") != InvalidAttrNumber;
+    });
 }
 
 std::string quote_ident(const std::string& s) { return *quote_plan.run({Param::text(s)}).text(0, 0); }
@@ -171,6 +182,7 @@ RawEvent read_staged(const Rows& rows, std::uint64_t row) {
     raw.email_consent = rows.optional_boolean(row, 8);
     raw.properties = rows.datum(row, 9);
     raw.occurred_at = rows.datum(row, 10);
+    raw.identifiers = rows.datum(row, 11);
     return raw;
 }
 
@@ -325,12 +337,13 @@ void ingest_batch(const Rows& rows, std::int64_t done, MemoryStore& memory, IdCo
     memory.load(prepared.values, prepared.hints);
 
     BatchRows events;
+    const bool with_identifiers = events_have_identifiers();
     for (std::size_t i = 0; i < batch.size(); ++i) {
         PreparedEvent& p = prepared.events[i];
         p.request.event_id = ids.event++;
         memory.set_account(p.request.account);
         Resolution r = resolve_event(p.request, memory);
-        add_event_row(events, *p.request.event_id, batch[i], p, r, scratch);
+        add_event_row(events, *p.request.event_id, batch[i], p, r, scratch, with_identifiers);
     }
     IngestWriting writing;
     memory.flush();

@@ -1,5 +1,6 @@
 // merge_profiles(): the manual merge of DESIGN.md section 5, through the same
 // Store::merge the triggers use.
+#include "pg/resolve/kinds.hpp"
 #include "pg/resolve/resolve_event.hpp"
 #include "pg/boundary/spi.hpp"
 #include "pg/rows/shard_map.hpp"
@@ -27,6 +28,31 @@ ProfileId active_profile(Store& store, std::int64_t account, ProfileId id) {
     return *survivor;
 }
 
+// The kinds whose values differ between the two (every limit at 1).
+std::vector<Kind> clashing_columns(const core::Profile& survivor, const core::Profile& merged) {
+    std::vector<Kind> clashes;
+    for (Kind k : core::kStoredKinds)
+        if (survivor.value(k) && merged.value(k) && survivor.value(k) != merged.value(k)) clashes.push_back(k);
+    return clashes;
+}
+
+// The kinds whose distinct values together exceed the account's limit
+// (DESIGN.md 4b), in the order of identifier_kinds.
+std::vector<Kind> clashing_kinds(const core::Profile& survivor, const core::Profile& merged,
+                                 std::int64_t account) {
+    std::vector<Kind> clashes;
+    for (const core::KindLimit& l : account_kinds(account).limits) {
+        std::vector<const std::string*> values;
+        for (const core::Profile* p : {&survivor, &merged})
+            for (const core::HeldValue& h : p->held)
+                if (h.kind == l.kind && std::none_of(values.begin(), values.end(),
+                                                     [&](const std::string* v) { return *v == h.value; }))
+                    values.push_back(&h.value);
+        if (static_cast<int>(values.size()) > l.max_per_profile) clashes.push_back(l.kind);
+    }
+    return clashes;
+}
+
 }  // namespace
 
 PM_FUNCTION(pm_merge_profiles) {
@@ -50,7 +76,8 @@ PM_FUNCTION(pm_merge_profiles) {
                 invalid_parameter(a == b ? "cannot merge profile " + std::to_string(a) + " with itself"
                                          : "profiles " + std::to_string(a) + " and " + std::to_string(b) +
                                                " are already the same profile (" + std::to_string(pa) + ")");
-            auto locked = store.lock({pa, pb});
+            const bool held = account_kinds(account).needs_held;
+            auto locked = store.lock({pa, pb}, held);
             if (locked.size() != 2 || !locked[0].active || !locked[1].active) {
                 if (attempt < 10) continue;  // merged concurrently: resolve again
                 throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE, "profiles keep changing; retry");
@@ -62,10 +89,8 @@ PM_FUNCTION(pm_merge_profiles) {
             const core::Profile& survivor = first_older ? first : second;
             const core::Profile& merged = first_older ? second : first;
 
-            std::vector<Kind> clashes;
-            for (Kind k : core::kStoredKinds)
-                if (survivor.value(k) && merged.value(k) && survivor.value(k) != merged.value(k))
-                    clashes.push_back(k);
+            const std::vector<Kind> clashes = held ? clashing_kinds(survivor, merged, account)
+                                                   : clashing_columns(survivor, merged);
             if (!clashes.empty() && !force) {
                 std::string kinds;
                 for (Kind k : clashes) kinds += (kinds.empty() ? "" : ", ") + std::string(core::kind_name(k));
@@ -75,6 +100,9 @@ PM_FUNCTION(pm_merge_profiles) {
                                {}, "Pass force => true to detach the merged profile's clashing identifiers.");
             }
             merge_id = store.merge(survivor.id, merged.id, std::nullopt, reason, clashes);
+            // The survivor's columns as the rules choose them from all its
+            // values now (a merged value may be subscribed, or more recent).
+            if (held) store.refresh_primaries(survivor.id);
             break;
         }
     }

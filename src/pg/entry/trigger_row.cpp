@@ -15,7 +15,7 @@ std::optional<std::string> trimmed_or_absent(std::string_view s) {
 TriggerRow::TriggerRow(TriggerData* trigdata)
     : trigdata_(trigdata), tuple_(trigdata->tg_trigtuple), desc_(trigdata->tg_relation->rd_att) {}
 
-int TriggerRow::attnum(const char* column) const {
+int TriggerRow::find_attnum(const char* column) const {
     // A walk over the descriptor in memory, which cannot raise: SPI_fnumber
     // through the guard cost ~800 instructions per column, 12 columns per
     // event (callgrind).
@@ -23,6 +23,13 @@ int TriggerRow::attnum(const char* column) const {
         const FormData_pg_attribute* a = TupleDescAttr(desc_, i);
         if (!a->attisdropped && std::strcmp(NameStr(a->attname), column) == 0) return i + 1;
     }
+    return 0;
+}
+
+bool TriggerRow::has(const char* column) const { return find_attnum(column) != 0; }
+
+int TriggerRow::attnum(const char* column) const {
+    if (int n = find_attnum(column)) return n;
     throw SqlError(ERRCODE_UNDEFINED_COLUMN, std::string("column \"") + column + "\" is missing");
 }
 

@@ -21,6 +21,8 @@ public:
     std::optional<std::string> text(const char* column) const;
     std::optional<std::string> raw_text(const char* column) const;
     Datum datum(const char* column, bool* isnull) const;
+    // A column of a later version (events.identifiers, 0.5.0) may be missing.
+    bool has(const char* column) const;
 
     // Queues a new value for a column; apply() builds the modified tuple.
     void set_text(const char* column, const std::optional<std::string>& value);
@@ -31,6 +33,7 @@ public:
 
 private:
     int attnum(const char* column) const;
+    int find_attnum(const char* column) const;  // 0 when missing
     void set(const char* column, Datum value, bool isnull);
 
     TriggerData* trigdata_;

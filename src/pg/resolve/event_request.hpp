@@ -24,6 +24,7 @@ struct RawEvent {
     std::optional<bool> sms_consent, email_consent;
     Datum properties = 0;  // jsonb, or 0 when NULL
     Datum occurred_at = 0; // timestamptz, or 0 when NULL
+    Datum identifiers = 0; // jsonb (events.identifiers, 0.5.0), or 0 when NULL
     std::optional<std::int64_t> event_id;
 };
 
@@ -46,6 +47,11 @@ struct PreparedEvent {
 // Normalizes and classifies; ERROR for a NULL account or an unknown source.
 // Needs an SpiScope (policies and blocked values are read through it).
 PreparedEvent prepare_event(const RawEvent& raw);
+
+// How many values of events.identifiers one event brings to the rules; the
+// rest are said in one `ignored` entry (10,000 keys must not make 10,000
+// look-ups and a detail to match).
+inline constexpr int kMaxExtraIdentifiers = 100;
 
 // The normalized identifier of `kind` for an event (phones in `region`),
 // classified as the rules need it: usable, invalid with its reason, or

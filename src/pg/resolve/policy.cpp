@@ -1,4 +1,5 @@
 #include "pg/resolve/policy.hpp"
+#include "pg/resolve/kinds.hpp"
 #include "pg/rows/catalog.hpp"
 
 #include "pg/boundary/spi.hpp"
@@ -36,13 +37,16 @@ std::unordered_map<std::int64_t, std::vector<BlockedPattern>> patterns_by_accoun
 constexpr std::uint64_t kMaxBlockedPerAccount = 10000;
 constexpr size_t kMaxBlockedAccounts = 1000;
 
-// Text kinds (external_id) are compared without regard to ASCII case, as
-// the junk they catch comes in every spelling ('null', 'NULL', 'Null'):
-// blocked_values stores them folded (blocked_values_normalize), and a value
-// is folded the same way before it is compared. E-mail and phone values are
-// normalized already.
-std::string blocked_form(core::Kind kind, const std::string& value) {
-    if (kind != core::Kind::ExternalId) return value;
+// Text kinds (external_id, and custom kinds normalized as text) are
+// compared without regard to ASCII case, as the junk they catch comes in
+// every spelling ('null', 'NULL', 'Null'): blocked_values stores them folded
+// (blocked_values_normalize), and a value is folded the same way before it
+// is compared. E-mail and phone values are normalized already.
+std::string blocked_form(std::int64_t account, core::Kind kind, const std::string& value) {
+    if (kind == core::Kind::Email || kind == core::Kind::Phone) return value;
+    if (kind != core::Kind::ExternalId &&
+        account_kinds(account).normalizer(kind).value_or(Normalizer::Text) != Normalizer::Text)
+        return value;
     std::string folded;
     folded.reserve(value.size());
     for (char c : value) folded.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
@@ -55,6 +59,14 @@ std::string blocked_key(core::Kind kind, const std::string& value) {
     return key.append(value);
 }
 
+// A kind a policy or junk row names: built in, or custom (interned here, so
+// that a source may name a kind before its identifier_kinds row exists).
+std::optional<core::Kind> named_kind(const std::string& name) {
+    if (auto k = core::parse_kind(name)) return k;
+    if (valid_kind_name(name)) return core::intern_kind(name);
+    return std::nullopt;
+}
+
 std::vector<core::Kind> parse_kinds(const std::optional<std::string>& csv) {
     std::vector<core::Kind> kinds;
     if (!csv) return kinds;
@@ -62,7 +74,7 @@ std::vector<core::Kind> parse_kinds(const std::optional<std::string>& csv) {
     std::string name;
     // A kind listed twice counts once (the table's CHECK allows repeats).
     while (std::getline(in, name, ','))
-        if (auto k = core::parse_kind(name); k && std::find(kinds.begin(), kinds.end(), *k) == kinds.end())
+        if (auto k = named_kind(name); k && std::find(kinds.begin(), kinds.end(), *k) == kinds.end())
             kinds.push_back(*k);
     return kinds;
 }
@@ -89,7 +101,7 @@ Plan probe_blocked(
 
 // The tables whose invalidation empties the caches; learnt when the caches
 // are first filled (while they are empty there is nothing to invalidate).
-Oid policy_tables[3] = {InvalidOid, InvalidOid, InvalidOid};
+Oid policy_tables[4] = {InvalidOid, InvalidOid, InvalidOid, InvalidOid};
 
 void learn_policy_tables() {
     if (policy_tables[0] != InvalidOid) return;
@@ -98,20 +110,22 @@ void learn_policy_tables() {
         policy_tables[0] = get_relname_relid(catalog::kSources, ns);
         policy_tables[1] = get_relname_relid(catalog::kBlockedValues, ns);
         policy_tables[2] = get_relname_relid(catalog::kBlockedPatterns, ns);
+        policy_tables[3] = get_relname_relid(catalog::kIdentifierKinds, ns);
     });
 }
 
 // A C callback of the invalidation machinery: compares and clears, nothing
 // that can raise or throw.
 void on_relcache_invalidation(Datum, Oid relid) {
-    if (relid != InvalidOid && relid != policy_tables[0] && relid != policy_tables[1] &&
-        relid != policy_tables[2])
+    if (relid != InvalidOid && std::find(std::begin(policy_tables), std::end(policy_tables), relid) ==
+                                   std::end(policy_tables))
         return;
     policy_cache.clear();
     blocked_by_account.clear();
     patterns_by_account.clear();
+    forget_account_kinds();
     // the extension may have been re-created
-    policy_tables[0] = policy_tables[1] = policy_tables[2] = InvalidOid;
+    std::fill(std::begin(policy_tables), std::end(policy_tables), InvalidOid);
 }
 
 }  // namespace
@@ -130,6 +144,7 @@ const core::Policy* find_policy(std::int64_t account, const std::string& source)
         policy.merges = rows.boolean(0, 1);
         policy.may_override = parse_kinds(rows.text(0, 2));
         policy.accepts = parse_kinds(rows.text(0, 3));
+        policy.limits = account_kinds(account).limits;
         if (policy_cache.size() >= kMaxPolicyCache) policy_cache.clear();
         it = policy_cache.emplace(std::move(key), std::move(policy)).first;
     }
@@ -145,12 +160,12 @@ bool is_blocked(std::int64_t account, core::Kind kind, const std::string& value)
         set.complete = rows.size() <= kMaxBlockedPerAccount;
         if (set.complete)
             for (std::uint64_t i = 0; i < rows.size(); ++i)
-                if (auto k = core::parse_kind(*rows.text(i, 0)))
-                    set.values.insert(blocked_key(*k, blocked_form(*k, *rows.text(i, 1))));
+                if (auto k = named_kind(*rows.text(i, 0)))
+                    set.values.insert(blocked_key(*k, blocked_form(account, *k, *rows.text(i, 1))));
         if (blocked_by_account.size() >= kMaxBlockedAccounts) blocked_by_account.clear();
         it = blocked_by_account.emplace(account, std::move(set)).first;
     }
-    const std::string form = blocked_form(kind, value);
+    const std::string form = blocked_form(account, kind, value);
     if (it->second.complete) return it->second.values.count(blocked_key(kind, form)) > 0;
     // A list too long to keep: one indexed look-up per value.
     return !probe_blocked
@@ -168,7 +183,7 @@ std::optional<std::string> blocked_pattern_reason(std::int64_t account, core::Ki
         if (policy_tables[2] != InvalidOid) {
             Rows rows = load_patterns.run({Param::int8(account)});
             for (std::uint64_t i = 0; i < rows.size(); ++i)
-                if (auto k = core::parse_kind(*rows.text(i, 0)))
+                if (auto k = named_kind(*rows.text(i, 0)))
                     patterns.push_back({*k, *rows.text(i, 1), *rows.text(i, 2)});
         }
         if (patterns_by_account.size() >= kMaxBlockedAccounts) patterns_by_account.clear();
@@ -209,7 +224,7 @@ PM_FUNCTION(pm_policy_changed) {
         Oid ns = get_namespace_oid(pm::pg::catalog::kSchema, true);
         if (OidIsValid(ns) && get_rel_namespace(RelationGetRelid(trigdata->tg_relation)) == ns)
             for (const char* table : {pm::pg::catalog::kSources, pm::pg::catalog::kBlockedValues,
-                                      pm::pg::catalog::kBlockedPatterns})
+                                      pm::pg::catalog::kBlockedPatterns, pm::pg::catalog::kIdentifierKinds})
                 if (Oid logical = get_relname_relid(table, ns); OidIsValid(logical) &&
                                                                 logical != RelationGetRelid(trigdata->tg_relation))
                     CacheInvalidateRelcacheByRelid(logical);

@@ -1,5 +1,6 @@
 #include "pg/resolve/resolve_event.hpp"
 
+#include "pg/resolve/kinds.hpp"
 #include "pg/resolve/policy.hpp"
 #include "pg/boundary/subtransaction.hpp"
 
@@ -18,18 +19,18 @@ using core::ProfileId;
 // each retry re-reads under the locks already held, so a handful suffice.
 constexpr int kMaxAttempts = 50;
 
-std::optional<std::string> value_of(const core::Event& e, Kind k) {
-    for (const auto& id : e.identifiers)
-        if (id.kind == k && id.validity == core::Validity::Usable) return id.value;
-    return std::nullopt;
-}
-
-// The owners the event's values had when read, written into the event.
-// Returns the profiles to lock.
+// The owners the event's values had when read, written into the event: one
+// look-up for every usable value the source accepts (a repeated value
+// once). Returns the profiles to lock.
 std::vector<ProfileId> read_owners(Store& store, core::Event& event) {
-    std::vector<Owner> owners = store.find_owners(value_of(event, Kind::ExternalId),
-                                                  value_of(event, Kind::Email),
-                                                  value_of(event, Kind::Phone));
+    std::vector<ValueRef> values;
+    for (const auto& id : event.identifiers) {
+        if (id.validity != core::Validity::Usable || !event.policy.accepts_kind(id.kind)) continue;
+        if (std::none_of(values.begin(), values.end(),
+                         [&](const ValueRef& v) { return v.kind == id.kind && *v.value == id.value; }))
+            values.push_back({id.kind, &id.value});
+    }
+    std::vector<Owner> owners = store.find_owners(values);
     std::vector<ProfileId> ids;
     for (auto& id : event.identifiers) {
         id.owner.reset();
@@ -42,13 +43,19 @@ std::vector<ProfileId> read_owners(Store& store, core::Event& event) {
     return ids;
 }
 
+bool holds(const core::Profile& p, Kind kind, const std::string& value) {
+    if (!p.held_loaded) return p.value(kind) == value;
+    return std::any_of(p.held.begin(), p.held.end(),
+                       [&](const core::HeldValue& h) { return h.kind == kind && h.value == value; });
+}
+
 // True when every owner read before locking still holds its value and is
 // active, and the hint's survivor is still active.
 bool still_current(const core::Event& event, const core::ProfileMap& profiles) {
     for (const auto& id : event.identifiers) {
         if (!id.owner) continue;
         auto it = profiles.find(*id.owner);
-        if (it == profiles.end() || it->second.value(id.kind) != id.value) return false;
+        if (it == profiles.end() || !holds(it->second, id.kind, id.value)) return false;
     }
     return !event.hint_profile || profiles.count(*event.hint_profile);
 }
@@ -80,7 +87,7 @@ namespace {
 // Reads the owners of the event's values and its hint's survivor, locks
 // them in id order, and returns the active ones; nothing when an owner
 // changed between the read and the lock (the attempt starts again).
-std::optional<core::ProfileMap> lock_event_profiles(core::Event& event, Store& store) {
+std::optional<core::ProfileMap> lock_event_profiles(core::Event& event, Store& store, bool held) {
     std::vector<ProfileId> to_lock = read_owners(store, event);
     event.hint_profile.reset();
     if (event.hint_given && event.policy.accepts_kind(Kind::Profile)) {
@@ -88,7 +95,7 @@ std::optional<core::ProfileMap> lock_event_profiles(core::Event& event, Store& s
         if (event.hint_profile) to_lock.push_back(*event.hint_profile);
     }
     core::ProfileMap profiles;
-    for (LockedProfile& lp : store.lock(to_lock))
+    for (LockedProfile& lp : store.lock(to_lock, held))
         if (lp.active) profiles[lp.profile.id] = std::move(lp.profile);
     if (!still_current(event, profiles)) return std::nullopt;
     return profiles;
@@ -138,6 +145,10 @@ Resolution apply_decision(core::Decision& d, const EventRequest& req, const core
         store.detach(x.kind, x.value, "overridden", req.event_id);
     r.outcome = d.outcome;
     bool properties_only = false;
+    // A profile other than the subject changes when a consent of this event
+    // makes another of its values the primary (limits above 1).
+    for (const core::Profile& p : d.changed_profiles)
+        if (p.id != core::kNewProfile && (!d.subject || p.id != *d.subject)) store.update_profile(p, 0);
     if (d.subject && *d.subject != core::kNewProfile) {
         const Datum properties = d.apply_properties ? req.properties : 0;
         auto changed = std::find_if(d.changed_profiles.begin(), d.changed_profiles.end(),
@@ -171,7 +182,8 @@ Resolution apply_decision(core::Decision& d, const EventRequest& req, const core
 // claimed by a concurrent transaction); with `undo`, what it wrote is
 // removed first (without a subtransaction to roll back).
 std::optional<Resolution> attempt(EventRequest& req, Store& store, bool undo) {
-    std::optional<core::ProfileMap> profiles = lock_event_profiles(req.event, store);
+    std::optional<core::ProfileMap> profiles =
+        lock_event_profiles(req.event, store, account_kinds(req.account).needs_held);
     if (!profiles) return std::nullopt;
     core::Decision d = core::decide(req.event, *profiles);
     std::optional<ProfileId> created = create_and_claim(d, req, store, undo);

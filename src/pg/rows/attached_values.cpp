@@ -98,7 +98,7 @@ void probe_values(Probe* probes, int count) {
 
 // One attached row, as read (strings palloc'd; NULL when NULL).
 struct RawRow {
-    int64 account, identifier, profile, event_id, merge_id;
+    int64 account, identifier, profile, event_id, merge_id, attached_at;
     bool has_event_id, has_merge_id;
     char* kind;
     char* value;
@@ -125,6 +125,7 @@ RowList collect_attached(const int64* accounts, const int64* profiles, int nprof
     AttrNumber source_att = extension_column(r.heap_oid, "source");
     AttrNumber event_att = extension_column(r.heap_oid, "event_id");
     AttrNumber merge_att = extension_column(r.heap_oid, "merge_id");
+    AttrNumber attached_att = extension_column(r.heap_oid, "attached_at");
     int capacity = 4;
     RowList list = {(RawRow*) palloc(capacity * sizeof(RawRow)), 0};
     for (int p = 0; p < nprofiles; ++p) {
@@ -157,6 +158,8 @@ RowList collect_attached(const int64* accounts, const int64* profiles, int nprof
             d = slot_getattr(r.slot, merge_att, &isnull);
             row->has_merge_id = !isnull;
             row->merge_id = isnull ? 0 : DatumGetInt64(d);
+            d = slot_getattr(r.slot, attached_att, &isnull);
+            row->attached_at = isnull ? 0 : DatumGetTimestampTz(d);
         }
         ExecClearTuple(r.slot);
     }
@@ -166,20 +169,27 @@ RowList collect_attached(const int64* accounts, const int64* profiles, int nprof
 
 }  // namespace
 
-std::array<std::optional<std::int64_t>, 3> attached_owners(std::int64_t account,
-                                                           const std::array<AttachedProbe, 3>& probes) {
-    // Kind names and values outlive the guarded call, which only reads them.
-    std::array<std::string, 3> kind_names;
-    Probe raw[3];
-    for (size_t i = 0; i < 3; ++i) {
-        kind_names[i] = std::string(core::kind_name(probes[i].kind));
-        const std::optional<std::string>& v = *probes[i].value;
-        raw[i] = Probe{account, kind_names[i].c_str(), v ? v->data() : nullptr,
-                       v ? static_cast<int>(v->size()) : 0, false, 0, 0};
+std::vector<std::optional<std::int64_t>> attached_owners(std::int64_t account,
+                                                         const std::vector<AttachedProbe>& probes) {
+    // Kind names (string_views of the kind registry, which lives as long as
+    // the backend) and values outlive the guarded call, which only reads
+    // them. An event carries three values or so: no allocation for those.
+    constexpr size_t kInline = 8;
+    Probe inline_probes[kInline];
+    std::vector<Probe> more;
+    Probe* raw = inline_probes;
+    if (probes.size() > kInline) {
+        more.resize(probes.size());
+        raw = more.data();
     }
-    pg_call([&] { probe_values(raw, 3); });
-    std::array<std::optional<std::int64_t>, 3> out;
-    for (size_t i = 0; i < 3; ++i)
+    for (size_t i = 0; i < probes.size(); ++i) {
+        const std::string* v = probes[i].value;
+        raw[i] = Probe{account, core::kind_name(probes[i].kind).data(), v->data(), static_cast<int>(v->size()),
+                       false, 0, 0};
+    }
+    pg_call([&] { probe_values(raw, static_cast<int>(probes.size())); });
+    std::vector<std::optional<std::int64_t>> out(probes.size());
+    for (size_t i = 0; i < probes.size(); ++i)
         if (raw[i].found) out[i] = raw[i].profile;
     return out;
 }
@@ -234,7 +244,8 @@ std::vector<AttachedRow> attached_rows_of(const std::vector<Holder>& profiles) {
         AttachedRow row;
         row.account = raw.account;
         row.identifier_id = raw.identifier;
-        const auto kind = core::parse_kind(raw.kind ? raw.kind : "");
+        // A custom kind's row (its name valid: the domain's CHECK holds it).
+        const auto kind = raw.kind ? std::optional<core::Kind>(core::intern_kind(raw.kind)) : std::nullopt;
         if (!kind)
             throw SqlError(ERRCODE_DATA_CORRUPTED, "identifier " + std::to_string(raw.identifier) +
                                                        " has an unknown kind");
@@ -244,6 +255,7 @@ std::vector<AttachedRow> attached_rows_of(const std::vector<Holder>& profiles) {
         if (raw.source) row.source = std::string(raw.source);
         if (raw.has_event_id) row.event_id = raw.event_id;
         if (raw.has_merge_id) row.merge_id = raw.merge_id;
+        row.attached_at_us = raw.attached_at;
         out.push_back(std::move(row));
     }
     std::sort(out.begin(), out.end(),

@@ -25,16 +25,17 @@
 
 namespace pm::pg {
 
-// One value to look up; absent values are skipped.
+// One value to look up.
 struct AttachedProbe {
     core::Kind kind;
-    const std::optional<std::string>* value;
+    const std::string* value;
 };
 
 // The profile holding each probed value (attached, visible to a statement
-// snapshot taken now), or nothing, in the order of `probes`.
-std::array<std::optional<std::int64_t>, 3> attached_owners(std::int64_t account,
-                                                           const std::array<AttachedProbe, 3>& probes);
+// snapshot taken now), or nothing, in the order of `probes`: one index
+// scan for all of an event's values.
+std::vector<std::optional<std::int64_t>> attached_owners(std::int64_t account,
+                                                         const std::vector<AttachedProbe>& probes);
 
 // identifier_id of the attached row of (kind, value), or nothing.
 std::optional<std::int64_t> attached_identifier(std::int64_t account, core::Kind kind,
@@ -63,6 +64,7 @@ struct AttachedRow {
     std::int64_t profile;
     std::optional<std::string> source;
     std::optional<std::int64_t> event_id, merge_id;
+    std::int64_t attached_at_us = 0;  // timestamptz, microseconds
 };
 // Every attached row of the given profiles, in identifier id order.
 std::vector<AttachedRow> attached_rows_of(const std::vector<Holder>& profiles);

@@ -17,6 +17,7 @@ inline constexpr const char* kMerges = "merges";
 inline constexpr const char* kSources = "sources";
 inline constexpr const char* kBlockedValues = "blocked_values";
 inline constexpr const char* kBlockedPatterns = "blocked_patterns";
+inline constexpr const char* kIdentifierKinds = "identifier_kinds";
 
 // Indexes.
 inline constexpr const char* kProfilesPkey = "profiles_pkey";

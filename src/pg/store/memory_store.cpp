@@ -1,5 +1,7 @@
 #include "pg/store/memory_store.hpp"
 #include "pg/store/saved_state.hpp"
+#include "pg/store/consent_status.hpp"
+#include "pg/resolve/kinds.hpp"
 #include "pg/rows/catalog.hpp"
 
 #include "pg/boundary/arrays.hpp"
@@ -67,7 +69,9 @@ MemoryStore::MemoryStore(IdCounters& ids, std::int64_t now_us, Datum now, Memory
 // it only to keep it.
 const std::string& MemoryStore::value_key(std::int64_t account, Kind kind, const std::string& value) const {
     key_buffer_.assign(reinterpret_cast<const char*>(&account), sizeof account);
-    key_buffer_.push_back(static_cast<char>('0' + static_cast<int>(kind)));
+    const auto k = static_cast<std::uint16_t>(kind);  // custom kinds go past 255
+    key_buffer_.push_back(static_cast<char>(k & 0xff));
+    key_buffer_.push_back(static_cast<char>(k >> 8));
     key_buffer_.append(value);
     return key_buffer_;
 }
@@ -169,6 +173,7 @@ void MemoryStore::load_identifiers_of(const std::vector<ProfileKey>& keys) {
         row.source = std::move(r.source);
         row.event_id = r.event_id;
         row.merge_id = r.merge_id;
+        row.attached_at_us = r.attached_at_us;
         row.stored = true;
         attach_row(std::move(row));
     }
@@ -236,18 +241,22 @@ void MemoryStore::detach_row(std::size_t index, const char* reason, std::optiona
     list.erase(std::remove(list.begin(), list.end(), index), list.end());
 }
 
-std::vector<Owner> MemoryStore::find_owners(const std::optional<std::string>& external_id,
-                                            const std::optional<std::string>& email,
-                                            const std::optional<std::string>& phone) {
+std::vector<Owner> MemoryStore::find_owners(const std::vector<ValueRef>& values) {
     std::vector<Owner> owners;
-    const std::pair<Kind, const std::optional<std::string>*> asked[] = {
-        {Kind::ExternalId, &external_id}, {Kind::Email, &email}, {Kind::Phone, &phone}};
-    for (const auto& [kind, value] : asked) {
-        if (!*value) continue;
-        auto it = attached_.find(value_key(account_, kind, **value));
-        if (it != attached_.end()) owners.push_back({kind, **value, identifiers_[it->second].profile});
+    for (const ValueRef& v : values) {
+        auto it = attached_.find(value_key(account_, v.kind, *v.value));
+        if (it != attached_.end()) owners.push_back({v.kind, *v.value, identifiers_[it->second].profile});
     }
     return owners;
+}
+
+bool MemoryStore::subscribed(Kind kind, const std::string& value) {
+    const std::string& key = value_key(account_, kind, value);
+    auto it = subscribed_.find(key);
+    if (it != subscribed_.end()) return it->second;
+    const bool status = latest_consent_subscribed(account_, kind, value);
+    subscribed_.emplace(value_key(account_, kind, value), status);
+    return status;
 }
 
 std::optional<ProfileId> MemoryStore::resolve(ProfileId id) {
@@ -258,18 +267,34 @@ std::optional<ProfileId> MemoryStore::resolve(ProfileId id) {
     });
 }
 
-std::vector<LockedProfile> MemoryStore::lock(std::vector<ProfileId> ids) {
+std::vector<LockedProfile> MemoryStore::lock(std::vector<ProfileId> ids, bool held) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::vector<LockedProfile> out;
-    for (ProfileId id : ids)
-        if (Profile* p = find(id)) out.push_back({p->columns, !p->merged_into});
+    for (ProfileId id : ids) {
+        Profile* p = find(id);
+        if (!p) continue;
+        out.push_back({p->columns, !p->merged_into});
+        if (!held || p->merged_into) continue;
+        // The identifier rows are the values (`columns` keeps the profile's
+        // columns only).
+        core::Profile& locked = out.back().profile;
+        locked.held_loaded = true;
+        for (std::size_t index : p->attached) {
+            const Identifier& row = identifiers_[index];
+            core::HeldValue h{row.kind, row.value, row.attached_at_us, row.id, false};
+            if (row.kind == Kind::Email || row.kind == Kind::Phone) h.subscribed = subscribed(row.kind, row.value);
+            locked.held.push_back(std::move(h));
+        }
+    }
     return out;
 }
 
 ProfileId MemoryStore::create_profile(const core::Profile& columns, Datum properties) {
     Profile p;
     p.columns = columns;
+    p.columns.held.clear();  // the values are the identifier rows
+    p.columns.held_loaded = false;
     p.columns.id = ids_.profile++;
     p.columns.created_at = now_us_;
     set_properties(p, properties ? properties : pg_call([] {
@@ -303,6 +328,7 @@ std::vector<std::int64_t> MemoryStore::claim_all(const std::vector<core::Attach>
         row.profile = a.profile;
         row.source = source;
         row.event_id = event_id;
+        row.attached_at_us = now_us_;
         claimed.push_back(row.id);
         mark_changed(attach_row(std::move(row)));
     }
@@ -350,6 +376,7 @@ std::int64_t MemoryStore::merge(ProfileId survivor_id, ProfileId merged_id,
         copy.id = ids_.identifier++;
         copy.profile = survivor_id;
         copy.merge_id = row.merge_id;
+        copy.attached_at_us = now_us_;
         copy.detached = false;
         copy.detach_reason.clear();
         copy.detached_by_event.reset();
@@ -390,6 +417,9 @@ bool MemoryStore::update_profile(const core::Profile& columns, Datum properties)
 void MemoryStore::record_consent(Kind kind, const std::string& value, bool subscribed,
                                  const std::string& source, const char* method, Datum recorded_at,
                                  std::optional<std::int64_t> event_id, std::optional<ProfileId> profile) {
+    // Kept for the accounts whose profiles hold several values: the rows
+    // reach the table only at the flush.
+    if (account_kinds(account_).needs_held) subscribed_[value_key(account_, kind, value)] = subscribed;
     consents_.push_back({account_, ids_.consent++, kind == Kind::Phone ? "sms" : "email", value,
                          subscribed ? "subscribed" : "unsubscribed", source, method, recorded_at,
                          event_id, profile});
@@ -445,6 +475,7 @@ void MemoryStore::flush() {
 // of profiles), and the profiles' properties.
 std::size_t MemoryStore::estimated_bytes() const {
     return identifiers_.size() * 400 + profiles_.size() * 350 + absent_.size() * 150 +
+           subscribed_.size() * 150 +
            MemoryContextMemAllocated(store_context_, true);
 }
 
@@ -454,6 +485,7 @@ void MemoryStore::forget_all() {
     attached_ = {};
     absent_ = {};
     free_slots_ = {};
+    subscribed_ = {};
     pg_call([&] { MemoryContextReset(store_context_); });
 }
 

@@ -62,11 +62,9 @@ public:
     // What the store holds now, for the progress report.
     std::size_t known_values() const { return attached_.size() + absent_.size(); }
 
-    std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
-                                   const std::optional<std::string>& email,
-                                   const std::optional<std::string>& phone) override;
+    std::vector<Owner> find_owners(const std::vector<ValueRef>& values) override;
     std::optional<ProfileId> resolve(ProfileId id) override;
-    std::vector<LockedProfile> lock(std::vector<ProfileId> ids) override;
+    std::vector<LockedProfile> lock(std::vector<ProfileId> ids, bool held) override;
     ProfileId create_profile(const core::Profile& columns, Datum properties) override;
     void delete_profile(ProfileId id) override;
     std::vector<std::int64_t> claim_all(const std::vector<core::Attach>& claims,
@@ -100,6 +98,7 @@ private:
         ProfileId profile;
         std::optional<std::string> source;
         std::optional<std::int64_t> event_id, merge_id;
+        std::int64_t attached_at_us = 0;
         bool detached = false;
         std::string detach_reason;
         std::optional<std::int64_t> detached_by_event;
@@ -168,6 +167,11 @@ private:
     std::int64_t account_ = 0;
     mutable std::string key_buffer_;
     bool outgrown_ = false;  // the budget was exceeded once already
+    // The latest consent status of e-mail and phone values, by value key:
+    // read from the table once, then kept by record_consent (for profiles
+    // holding several values of a kind, DESIGN.md 4b).
+    std::unordered_map<std::string, bool> subscribed_;
+    bool subscribed(Kind kind, const std::string& value);
 
     std::unordered_map<ProfileKey, Profile, ProfileKeyHash> profiles_;
     // Rows detached in an earlier batch leave free slots for new ones:

@@ -28,6 +28,12 @@ struct Owner {
     ProfileId profile;
 };
 
+// A value to look up (it outlives the call).
+struct ValueRef {
+    Kind kind;
+    const std::string* value;
+};
+
 // The active end of the merged_into chain that starts at `id`. `link(id)`
 // reads one profile: nothing when the account has no such profile, else its
 // merged_into (itself nothing when the profile is active). An endless
@@ -67,18 +73,19 @@ public:
     // can fail and be retried).
     virtual bool concurrent() const = 0;
 
-    // Active owners of the given values (absent values are skipped).
-    virtual std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
-                                           const std::optional<std::string>& email,
-                                           const std::optional<std::string>& phone) = 0;
+    // Active owners of the given values (those held by nobody are left out).
+    virtual std::vector<Owner> find_owners(const std::vector<ValueRef>& values) = 0;
 
     // The active survivor `id` leads to through merged_into, or nothing when
     // no profile of this account has that id.
     virtual std::optional<ProfileId> resolve(ProfileId id) = 0;
 
     // Locks the rows FOR UPDATE in id order and returns them (a profile of
-    // another account or a missing one is simply absent).
-    virtual std::vector<LockedProfile> lock(std::vector<ProfileId> ids) = 0;
+    // another account or a missing one is simply absent). With `held`,
+    // each active profile comes with every attached value (Profile::held),
+    // which the rules need when the account has a limit above 1 or a
+    // custom kind.
+    virtual std::vector<LockedProfile> lock(std::vector<ProfileId> ids, bool held) = 0;
 
     // Inserts a profile holding `columns`, with `properties` (jsonb datum or
     // 0 for '{}'); returns its id.
@@ -102,8 +109,9 @@ public:
     // Makes `merged` a tombstone of `survivor`: moves its identifiers (in
     // identifier id order), combines properties (survivor's keys win), fills
     // the survivor's empty identifier columns, and logs a merges row. Returns
-    // the merge_id. `forced` kinds (a forced manual merge) are detached from
-    // the merged profile first instead of moving; unmerge gives them back.
+    // the merge_id. The values of the `forced` kinds (a forced manual merge)
+    // are detached from the merged profile first instead of moving; unmerge
+    // gives them back.
     virtual std::int64_t merge(ProfileId survivor, ProfileId merged,
                                std::optional<std::int64_t> event_id, const std::string& reason,
                                const std::vector<Kind>& forced = {}) = 0;

@@ -1,4 +1,5 @@
 #include "pg/store/table_store.hpp"
+#include "pg/store/consent_status.hpp"
 #include "pg/store/saved_state.hpp"
 #include "pg/rows/catalog.hpp"
 
@@ -129,16 +130,14 @@ Plan merge_snapshot_plan(
 
 }  // namespace
 
-std::vector<Owner> TableStore::find_owners(const std::optional<std::string>& external_id,
-                                      const std::optional<std::string>& email,
-                                      const std::optional<std::string>& phone) {
-    const std::array<AttachedProbe, 3> probes = {AttachedProbe{Kind::ExternalId, &external_id},
-                                                 AttachedProbe{Kind::Email, &email},
-                                                 AttachedProbe{Kind::Phone, &phone}};
+std::vector<Owner> TableStore::find_owners(const std::vector<ValueRef>& values) {
+    std::vector<AttachedProbe> probes;
+    probes.reserve(values.size());
+    for (const ValueRef& v : values) probes.push_back({v.kind, v.value});
     const auto holders = attached_owners(account_, probes);
     std::vector<Owner> owners;
     for (size_t i = 0; i < probes.size(); ++i)
-        if (holders[i]) owners.push_back({probes[i].kind, **probes[i].value, *holders[i]});
+        if (holders[i]) owners.push_back({values[i].kind, *values[i].value, *holders[i]});
     return owners;
 }
 
@@ -154,7 +153,31 @@ std::optional<ProfileId> TableStore::resolve(ProfileId id) {
     });
 }
 
-std::vector<LockedProfile> TableStore::lock(std::vector<ProfileId> ids) {
+bool TableStore::subscribed(Kind kind, const std::string& value) {
+    return latest_consent_subscribed(account_, kind, value);
+}
+
+// Every attached value of the active profiles, with what orders them: when
+// attached, the row id, and for e-mail and phone the consent status.
+void TableStore::load_held(std::vector<LockedProfile>& locked) {
+    std::vector<Holder> holders;
+    for (const LockedProfile& lp : locked)
+        if (lp.active) holders.push_back({account_, lp.profile.id});
+    if (holders.empty()) return;
+    const std::vector<AttachedRow> rows = attached_rows_of(holders);
+    for (LockedProfile& lp : locked) {
+        if (!lp.active) continue;
+        lp.profile.held_loaded = true;
+        for (const AttachedRow& r : rows) {
+            if (r.profile != lp.profile.id) continue;
+            core::HeldValue h{r.kind, r.value, r.attached_at_us, r.identifier_id, false};
+            if (r.kind == Kind::Email || r.kind == Kind::Phone) h.subscribed = subscribed(r.kind, r.value);
+            lp.profile.held.push_back(std::move(h));
+        }
+    }
+}
+
+std::vector<LockedProfile> TableStore::lock(std::vector<ProfileId> ids, bool held) {
     std::vector<LockedProfile> out;
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -170,7 +193,24 @@ std::vector<LockedProfile> TableStore::lock(std::vector<ProfileId> ids) {
         lp.profile.created_at = row->created_at_us;
         out.push_back(std::move(lp));
     }
+    if (held) load_held(out);
     return out;
+}
+
+// The primaries of the profile's columns chosen again from its attached
+// values (DESIGN.md 4b), `pending` counted as its latest consent (a row
+// the consents trigger is about to let in). The caller holds the lock.
+void TableStore::refresh_primaries(ProfileId profile, const PendingConsent* pending) {
+    std::vector<LockedProfile> locked = lock({profile}, true);
+    if (locked.empty() || !locked.front().active) return;
+    core::Profile& p = locked.front().profile;
+    if (pending)
+        for (core::HeldValue& h : p.held)
+            if (h.kind == pending->kind && h.value == pending->value) h.subscribed = pending->subscribed;
+    core::Profile columns = p;
+    for (Kind k : core::kStoredKinds) columns.value(k) = core::primary_value(p.held, k);
+    if (columns.external_id != p.external_id || columns.email != p.email || columns.phone != p.phone)
+        update_profile(columns, 0);
 }
 
 // The rows of every event go in without SQL (direct_insert.hpp).
@@ -260,25 +300,29 @@ std::vector<std::optional<DetachedRow>> detach_for_merge(std::int64_t account,
     return detached;
 }
 
-// The merged profile's attached rows in the order they leave it: the
-// forced kinds' values first (detached as 'forced': not copied to the
-// survivor, and cleared from `values` so they do not fill its columns),
-// then the rest in identifier id order (as 'merged'), so that ids come out
-// as the bulk path's. Returns them with the number of forced ones.
+// The merged profile's attached rows in the order they leave it: every
+// value of the forced kinds first, kind by kind (detached as 'forced': not
+// copied to the survivor, and cleared from `values` so they do not fill
+// its columns), then the rest in identifier id order (as 'merged'), so
+// that ids come out as the bulk path's. Returns them with the number of
+// forced ones.
 std::pair<std::vector<MoveOut>, size_t> rows_leaving(std::int64_t account, ProfileId merged,
                                                      const std::vector<Kind>& forced,
                                                      std::optional<std::string> (&values)[3]) {
     std::vector<MoveOut> out;
+    if (forced.empty()) {
+        for (std::int64_t id : attached_identifiers_of(account, merged)) out.push_back({id, "merged"});
+        return {out, 0};
+    }
+    const std::vector<AttachedRow> rows = attached_rows_of({Holder{account, merged}});
     for (Kind k : forced) {
-        const size_t slot = k == Kind::ExternalId ? 0 : k == Kind::Email ? 1 : 2;
-        if (!values[slot]) continue;
-        if (auto id = attached_identifier(account, k, *values[slot])) out.push_back({*id, "forced"});
-        values[slot].reset();
+        for (const AttachedRow& r : rows)
+            if (r.kind == k) out.push_back({r.identifier_id, "forced"});
+        if (core::has_column(k)) values[k == Kind::ExternalId ? 0 : k == Kind::Email ? 1 : 2].reset();
     }
     const size_t nforced = out.size();
-    for (std::int64_t id : attached_identifiers_of(account, merged))
-        if (std::none_of(out.begin(), out.begin() + nforced, [&](const MoveOut& m) { return m.id == id; }))
-            out.push_back({id, "merged"});
+    for (const AttachedRow& r : rows)
+        if (std::find(forced.begin(), forced.end(), r.kind) == forced.end()) out.push_back({r.identifier_id, "merged"});
     return {out, nforced};
 }
 

@@ -16,11 +16,9 @@ public:
 
     bool concurrent() const override { return true; }
 
-    std::vector<Owner> find_owners(const std::optional<std::string>& external_id,
-                                   const std::optional<std::string>& email,
-                                   const std::optional<std::string>& phone) override;
+    std::vector<Owner> find_owners(const std::vector<ValueRef>& values) override;
     std::optional<ProfileId> resolve(ProfileId id) override;
-    std::vector<LockedProfile> lock(std::vector<ProfileId> ids) override;
+    std::vector<LockedProfile> lock(std::vector<ProfileId> ids, bool held) override;
     ProfileId create_profile(const core::Profile& columns, Datum properties) override;
     void delete_profile(ProfileId id) override;
     std::vector<std::int64_t> claim_all(const std::vector<core::Attach>& claims,
@@ -37,7 +35,20 @@ public:
                         std::optional<std::int64_t> event_id,
                         std::optional<ProfileId> profile) override;
 
+    // A consent about to be recorded for `value`.
+    struct PendingConsent {
+        Kind kind;
+        std::string value;
+        bool subscribed;
+    };
+    // Chooses the profile's primaries again (a manual merge, a consent row
+    // written directly) and writes the columns when they changed.
+    void refresh_primaries(ProfileId profile, const PendingConsent* pending = nullptr);
+
 private:
+    bool subscribed(Kind kind, const std::string& value);
+    void load_held(std::vector<LockedProfile>& locked);
+
     std::int64_t account_;
 };
 
