@@ -110,10 +110,11 @@ RETURNING outcome, pg_temp.show(detail) AS detail;
 DELETE FROM blocked_patterns WHERE account_id = 0 AND pattern = '@mailinator\.com$';
 INSERT INTO events (account_id, source, email) VALUES (5006, 'form', 'ivan@mailinator.com')
 RETURNING outcome;
--- a pattern that does not compile is refused when inserted; so is an unknown kind
+-- a pattern that does not compile is refused when inserted; so is a kind
+-- whose name no identifier_kinds row could have
 \set VERBOSITY sqlstate
 INSERT INTO blocked_patterns (kind, pattern) VALUES ('email', '(unclosed');
-INSERT INTO blocked_patterns (kind, pattern) VALUES ('fax', '^1');
+INSERT INTO blocked_patterns (kind, pattern) VALUES ('Fax', '^1');
 \set VERBOSITY terse
 DELETE FROM blocked_patterns WHERE account_id = 5005;
 

@@ -6,8 +6,14 @@
 # one through INSERT ... SELECT (the row trigger, event by event), the other
 # through ingest(); every table is then compared, timestamps aside.
 # Run by scripts/run-tests.sh with PGHOST/PGPORT/PGUSER of a running cluster.
+#
+# With KINDS=1 (test/sh/bulk_equals_trickle_kinds.sh) the stream also
+# carries events.identifiers (a second and third e-mail, an anonymous id)
+# on 30 % of its events, and accounts 2 and 3 keep up to three e-mails and
+# two anonymous ids a profile (DESIGN.md 4b): the paths must agree there too.
 set -euo pipefail
 EVENTS=${EVENTS:-100000}
+KINDS=${KINDS:-0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"; for db in pm_trickle pm_bulk pm_bulk_tight; do dropdb --if-exists $db >/dev/null 2>&1; done' EXIT
 
@@ -30,16 +36,35 @@ SELECT g AS seq,
        (ARRAY[NULL, true, false])[1 + h[14] % 3] AS sms_consent,
        (ARRAY[NULL, NULL, true, false])[1 + h[15] % 4] AS email_consent,
        CASE WHEN h[16] % 4 = 0 THEN jsonb_build_object('plan', (ARRAY['free','pro','team'])[1 + h[17] % 3], 'n', h[18] % 5)
-            WHEN h[16] % 4 = 1 THEN '{}'::jsonb END AS properties
+            WHEN h[16] % 4 = 1 THEN '{}'::jsonb END AS properties,
+       CASE WHEN $KINDS = 1 AND h[19] % 10 < 3 THEN
+            jsonb_build_object('email', jsonb_build_array('Alt' || (h[20] % 700) || '@Example.com',
+                                                          'user' || (h[7] % 900) || '@example.com',
+                                                          'alt' || (h[21] % 700) || '@example.com'),
+                               'anonymous_id', 'anon-' || (h[22] % 1500)) END AS identifiers
   FROM generate_series(1, $EVENTS) AS g,
-       LATERAL (SELECT array_agg(abs(hashint4(g * 97 + k))) AS h FROM generate_series(1, 18) AS k) AS hashes;
+       LATERAL (SELECT array_agg(abs(hashint4(g * 97 + k))) AS h FROM generate_series(1, 22) AS k) AS hashes;
 "
 columns="account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties"
+kinds_config="SELECT 1"
+if [ "$KINDS" = 1 ]; then
+  columns="$columns, identifiers"
+  kinds_config="
+INSERT INTO profile_merge.identifier_kinds (account_id, kind, normalizer, max_per_profile)
+SELECT a, k, n, l FROM (VALUES (2), (3)) AS acc(a),
+       (VALUES ('email', 'email', 3), ('anonymous_id', 'text', 2)) AS kinds(k, n, l);
+INSERT INTO profile_merge.sources (source, identify_by, merges, may_override, accepts, account_id)
+SELECT s.source, s.identify_by || '{anonymous_id}', s.merges,
+       CASE WHEN s.source = 'api' THEN s.may_override || '{anonymous_id}' ELSE s.may_override END,
+       s.accepts || '{anonymous_id}', acc.a
+  FROM profile_merge.sources s, (VALUES (2), (3)) AS acc(a)
+ WHERE s.account_id = 0 AND s.source IN ('api', 'form', 'import');"
+fi
 
 for db in pm_trickle pm_bulk pm_bulk_tight; do
   dropdb --if-exists "$db" >/dev/null 2>&1
   createdb "$db"
-  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION profile_merge" -c "$generate"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION profile_merge" -c "$kinds_config" -c "$generate"
 done
 
 start=$(date +%s.%N)
@@ -64,7 +89,7 @@ awk -v n="$EVENTS" -v a="$start" -v b="$mid" -v c="$end" \
 queries=(
   "profiles|SELECT account_id, profile_id, email, phone, external_id, properties, merged_into FROM profile_merge.profiles ORDER BY 1, 2"
   "identifiers|SELECT account_id, identifier_id, kind, value, profile_id, source, event_id, merge_id, detached_at IS NULL, detach_reason, detached_by_event FROM profile_merge.identifiers ORDER BY 1, 2"
-  "events|SELECT event_id, account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties, email_normalized, phone_e164, profile_id, outcome, detail FROM profile_merge.events ORDER BY 1"
+  "events|SELECT event_id, account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties, email_normalized, phone_e164, profile_id, outcome, detail, to_jsonb(e) -> 'identifiers' FROM profile_merge.events e ORDER BY 1"
   "consents|SELECT account_id, consent_id, channel, value, status, source, method, event_id, profile_id FROM profile_merge.consents ORDER BY 1, 2"
   "merges|SELECT account_id, merge_id, survivor_id, merged_id, event_id, reason, survivor_before - 'updated_at', merged_before - 'updated_at', moved_identifiers, added_identifiers FROM profile_merge.merges ORDER BY 1, 2"
   "sequences|SELECT last_value FROM profile_merge.profiles_profile_id_seq UNION ALL SELECT last_value FROM profile_merge.identifiers_identifier_id_seq UNION ALL SELECT last_value FROM profile_merge.events_event_id_seq UNION ALL SELECT last_value FROM profile_merge.consents_consent_id_seq UNION ALL SELECT last_value FROM profile_merge.merges_merge_id_seq"
@@ -100,4 +125,18 @@ echo "outcomes through the triggers:"
 psql -X -q -A -t -F ' ' -d pm_trickle -c "SELECT outcome, count(*) FROM profile_merge.events GROUP BY 1 ORDER BY 1"
 [ "$(psql -X -q -A -t -d pm_trickle -c "SELECT count(DISTINCT outcome) FROM profile_merge.events")" -eq 6 ] \
   || { echo "the stream must produce all six outcomes"; failed=1; }
+if [ "$KINDS" = 1 ]; then
+  # the stream must reach what it is there for: profiles holding several
+  # e-mails, anonymous ids attached, values overridden at a limit above 1
+  several=$(psql -X -q -A -t -d pm_trickle -c "
+    SELECT (SELECT count(*) FROM (SELECT FROM profile_merge.identifiers WHERE detached_at IS NULL AND kind = 'email'
+                                   GROUP BY account_id, profile_id HAVING count(*) > 1) x) || ' '
+        || (SELECT count(*) FROM profile_merge.identifiers WHERE kind = 'anonymous_id') || ' '
+        || (SELECT count(*) FROM profile_merge.events e, jsonb_array_elements(e.detail) d
+             WHERE e.account_id IN (2, 3) AND d ->> 'action' = 'overridden' AND d ->> 'kind' = 'email')")
+  read -r multi anon overridden <<<"$several"
+  echo "profiles with several e-mails: $multi, anonymous_id rows: $anon, e-mails overridden at limit 3: $overridden"
+  [ "$multi" -gt 0 ] && [ "$anon" -gt 0 ] && [ "$overridden" -gt 0 ] \
+    || { echo "the stream must give profiles several values, custom kinds and overrides at the limit"; failed=1; }
+fi
 exit $failed

@@ -5,8 +5,9 @@
 #       exactly the objects a fresh CREATE EXTENSION gives;
 #   (b) pg_dump + restore (custom format through pg_restore, plain through
 #       psql) of a database with data keeps every row of profiles,
-#       identifiers, events, consents, merges, sources, blocked_values and
-#       blocked_patterns,
+#       identifiers, events, consents, merges, sources, blocked_values,
+#       blocked_patterns and identifier_kinds (edits of their default rows
+#       included),
 #       and the sequences continue after the restore;
 #   (c) ALTER EXTENSION UPDATE from 0.2.0 of a database with data (0.3.0
 #       turns columns of identifiers, consents and profiles into domains)
@@ -144,6 +145,7 @@ SELECT 'comment', pg_describe_object(classoid, objoid, objsubid), description
 SELECT 'sources', s.* FROM profile_merge.sources s ORDER BY account_id, source;
 SELECT 'blocked_values', b.* FROM profile_merge.blocked_values b ORDER BY account_id, kind, value;
 SELECT 'blocked_patterns', b.* FROM profile_merge.blocked_patterns b ORDER BY account_id, kind, pattern;
+SELECT 'identifier_kinds', k.* FROM profile_merge.identifier_kinds k ORDER BY account_id, kind;
 SQL
 )
 for db in pm_t_upgraded pm_t_fresh; do
@@ -186,6 +188,13 @@ INSERT INTO blocked_values (kind, value, account_id) VALUES ('phone', '+1 415 55
 INSERT INTO blocked_patterns (account_id, kind, pattern, reason) VALUES (9, 'email', '^guest', 'guests');
 INSERT INTO blocked_patterns (kind, pattern) VALUES ('external_id', '^tmp-');
 UPDATE blocked_patterns SET reason = 'a nil UUID' WHERE account_id = 0 AND pattern = '^[0-]+$';
+-- kinds: a default edited, an account's own limit, a custom kind its
+-- source identifies by, an event that gives a profile several values
+UPDATE identifier_kinds SET max_per_profile = 2 WHERE account_id = 0 AND kind = 'external_id';
+INSERT INTO identifier_kinds VALUES (9, 'email', 'email', 3), (9, 'anonymous_id', 'text', 2);
+INSERT INTO sources VALUES ('web', '{anonymous_id,email}', true, '{}', '{anonymous_id,email}', 9);
+INSERT INTO events (account_id, source, email, identifiers)
+VALUES (9, 'web', 'kay@example.com', '{"anonymous_id": ["a-1", "a-2"], "email": "kay@work.example"}');
 -- events: created, matched, updated, merged, conflict, override, rejected
 SELECT * FROM identify(1, 'form', email => 'Ann@Example.com', email_consent => true,
                        properties => '{"plan": "free"}');                                  -- created
@@ -245,7 +254,7 @@ fi
 
 tables=("profiles:account_id, profile_id" "identifiers:account_id, identifier_id" "events:account_id, event_id"
         "consents:account_id, consent_id" "merges:account_id, merge_id" "sources:account_id, source"
-        "blocked_values:account_id, kind, value" "blocked_patterns:account_id, kind, pattern")
+        "blocked_values:account_id, kind, value" "blocked_patterns:account_id, kind, pattern" "identifier_kinds:account_id, kind")
 for db in pm_t_data pm_t_restored_custom pm_t_restored_plain; do
   for t in "${tables[@]}"; do
     name=${t%%:*}; order=${t#*:}
@@ -341,15 +350,15 @@ same "rows of identifiers, consents, profiles and profile_consent unchanged by t
   "$work/before_update.txt" "$work/after_update.txt"
 refused=$(for stmt in \
     "INSERT INTO profile_merge.identifiers (account_id, kind, value, profile_id, source)
-     SELECT 1, 'fax', '+14155550132', profile_id, 'api' FROM profile_merge.profiles LIMIT 1" \
+     SELECT 1, 'Fax', '+14155550132', profile_id, 'api' FROM profile_merge.profiles LIMIT 1" \
     "INSERT INTO profile_merge.consents (account_id, channel, value, status)
      VALUES (1, 'sms', '+14155550132', 'maybe')" \
     "UPDATE profile_merge.profiles SET properties = '[1]' WHERE account_id = 1"; do
   "${PSQL[@]}" -At -d pm_t_updated_data -v VERBOSITY=sqlstate -c "$stmt" 2>&1
 done)
 [ "$(grep -c '23514' <<<"$refused")" -eq 3 ] \
-  && pass "an unknown kind, an unknown status and non-object properties are refused with 23514" \
-  || fail "unknown kind/status or non-object properties not refused with 23514: $refused"
+  && pass "a kind name that breaks the pattern, an unknown status and non-object properties are refused with 23514" \
+  || fail "bad kind name/unknown status or non-object properties not refused with 23514: $refused"
 
 echo
 if [ "$failures" -eq 0 ]; then echo "upgrade_and_dump: all checks passed"; else echo "upgrade_and_dump: $failures check(s) failed"; fi

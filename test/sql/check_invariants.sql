@@ -20,20 +20,38 @@ WITH checks (invariant, violations) AS (
       FROM profile_merge.profiles
      WHERE merged_into IS NOT NULL AND num_nonnulls(email, phone, external_id) > 0
     UNION ALL
-    SELECT 'two values of a kind on one profile', count(*) FROM (
-        SELECT 1 FROM profile_merge.identifiers WHERE detached_at IS NULL
-         GROUP BY account_id, profile_id, kind HAVING count(*) > 1) d
+    -- no profile holds more values of a kind than the kind's limit
+    -- (identifier_kinds: the account's row, else account 0's, else 1)
+    SELECT 'more values of a kind than its limit', count(*) FROM (
+        SELECT 1 FROM profile_merge.identifiers i WHERE detached_at IS NULL
+         GROUP BY account_id, profile_id, kind
+        HAVING count(*) > coalesce(
+            (SELECT k.max_per_profile FROM profile_merge.identifier_kinds k
+              WHERE k.account_id IN (0, i.account_id) AND k.kind = i.kind
+              ORDER BY k.account_id DESC LIMIT 1), 1)) d
     UNION ALL
-    -- profiles.email/phone/external_id equal the attached identifiers
-    SELECT 'columns not matching identifiers', count(*)
+    -- profiles.email/phone/external_id hold each kind's primary among the
+    -- attached identifiers (DESIGN.md 4b: the values whose latest consent
+    -- is 'subscribed' first, then the most recently attached, then the
+    -- highest identifier id), NULL when none is attached
+    SELECT 'columns not the primary identifiers', count(*)
       FROM profile_merge.profiles p
       LEFT JOIN LATERAL (
-            SELECT max(value) FILTER (WHERE kind = 'email') AS email,
-                   max(value) FILTER (WHERE kind = 'phone') AS phone,
-                   max(value) FILTER (WHERE kind = 'external_id') AS external_id
-              FROM profile_merge.identifiers i
-             WHERE i.account_id = p.account_id AND i.profile_id = p.profile_id
-               AND i.detached_at IS NULL) a ON true
+            SELECT (array_agg(value ORDER BY subscribed DESC, attached_at DESC, identifier_id DESC)
+                      FILTER (WHERE kind = 'email'))[1] AS email,
+                   (array_agg(value ORDER BY subscribed DESC, attached_at DESC, identifier_id DESC)
+                      FILTER (WHERE kind = 'phone'))[1] AS phone,
+                   (array_agg(value ORDER BY attached_at DESC, identifier_id DESC)
+                      FILTER (WHERE kind = 'external_id'))[1] AS external_id
+              FROM (SELECT i.*, coalesce((
+                           SELECT c.status = 'subscribed' FROM profile_merge.consents c
+                            WHERE c.account_id = i.account_id
+                              AND c.channel = CASE i.kind WHEN 'phone' THEN 'sms' ELSE 'email' END
+                              AND c.value = i.value
+                            ORDER BY c.consent_id DESC LIMIT 1), false) AS subscribed
+                      FROM profile_merge.identifiers i
+                     WHERE i.account_id = p.account_id AND i.profile_id = p.profile_id
+                       AND i.detached_at IS NULL) v) a ON true
      WHERE p.merged_into IS NULL
        AND (p.email, p.phone, p.external_id) IS DISTINCT FROM (a.email, a.phone, a.external_id)
     UNION ALL

@@ -156,7 +156,10 @@ Resolution apply_decision(core::Decision& d, const EventRequest& req, const core
         if (changed != d.changed_profiles.end() || properties) {
             const core::Profile& columns =
                 changed != d.changed_profiles.end() ? *changed : profiles.at(*d.subject);
-            if (store.update_profile(columns, properties) && r.outcome == core::Outcome::Matched) {
+            // A consent that only makes another value the primary leaves the
+            // outcome as it was (consent never changes it, DESIGN.md 3).
+            if (store.update_profile(columns, properties) && r.outcome == core::Outcome::Matched &&
+                properties) {
                 r.outcome = core::Outcome::Updated;
                 // Matched until now: nothing but the properties changed.
                 properties_only = properties != 0;
