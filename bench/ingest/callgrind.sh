@@ -25,12 +25,16 @@ EXTRA_SQL=${1:-}
 PRELOAD=${PM_CG_PRELOAD:-20000}
 EVENTS=${PM_CG_EVENTS:-5000}
 COLS="account_id, source, profile_hint, email, phone, phone_region, external_id, sms_consent, email_consent, properties"
+# PM_CG_GEN_ARGS: more arguments of gen_events.py; with --identifiers the
+# stream carries events.identifiers too (bench/kinds).
+GEN_ARGS=${PM_CG_GEN_ARGS:-}
+[[ "$GEN_ARGS" == *--identifiers* ]] && COLS="$COLS, identifiers"
 
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 source scripts/cluster.sh
 PM_PORT=${PM_PORT:-54450} pm_cluster_start
 WORK=$PM_CLUSTER_DIR
-python3 bench/ingest/gen_events.py --events $((PRELOAD + EVENTS)) --seed "${PM_BENCH_SEED:-20240601}" >"$WORK/all.csv"
+python3 bench/ingest/gen_events.py --events $((PRELOAD + EVENTS)) --seed "${PM_BENCH_SEED:-20240601}" $GEN_ARGS >"$WORK/all.csv"
 head -n "$PRELOAD" "$WORK/all.csv" >"$WORK/preload.csv"
 tail -n "$EVENTS" "$WORK/all.csv" >"$WORK/measured.csv"
 chmod 644 "$WORK"/*.csv
@@ -46,7 +50,7 @@ if [ "$PATH_MEASURED" = ingest ]; then
   psql -X -q -v ON_ERROR_STOP=1 \
     -c "CREATE TABLE public.staged (seq bigserial, account_id bigint, source text, profile_hint bigint,
                                    email text, phone text, phone_region text, external_id text,
-                                   sms_consent boolean, email_consent boolean, properties jsonb)" \
+                                   sms_consent boolean, email_consent boolean, properties jsonb, identifiers jsonb)" \
     -c "\\copy public.staged ($COLS) FROM '$WORK/measured.csv' WITH (FORMAT csv)" -c "CHECKPOINT"
   echo "SELECT profile_merge.ingest('public.staged', 'seq')" >"$WORK/copy.sql"
   COLLECT=pm_ingest

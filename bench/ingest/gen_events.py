@@ -17,7 +17,14 @@ frequent:
   - a profile_hint                     -> hint-driven merges / conflicts
   - ~5% invalid identifiers, ~1% blocked ones, some '' (absent) fields.
 
-Usage: gen_events.py [--events N] [--accounts A] [--persons P] [--seed S] > out.csv
+With --identifiers F, an 11th column, identifiers (events.identifiers,
+DESIGN.md 3), on a fraction F of the events that are not SMS ones: the
+person's second address and one of their three anonymous ids, as
+{"email": ["w.<address>"], "anonymous_id": "anon-<account>-<person>-<device>"}.
+It draws from a generator of its own, so the other columns are the same
+stream as without it (bench/kinds).
+
+Usage: gen_events.py [--events N] [--accounts A] [--persons P] [--seed S] [--identifiers F] > out.csv
 """
 import argparse
 import csv
@@ -122,9 +129,11 @@ def main():
     ap.add_argument("--accounts", type=int, default=5)
     ap.add_argument("--persons", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=20240601)
+    ap.add_argument("--identifiers", type=float, default=None)
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
+    extra_rng = random.Random(args.seed + 1)
     accounts = [Account(rng, a + 1, args.persons) for a in range(args.accounts)]
     src_names = [s for s, _ in SOURCES]
     src_weights = [w for _, w in SOURCES]
@@ -224,8 +233,16 @@ def main():
             props = None
 
         b = lambda v: None if v is None else ("t" if v else "f")
-        out.writerow([acct.id, source, hint, email, phone, region, ext,
-                      b(sms_consent), b(email_consent), props])
+        row = [acct.id, source, hint, email, phone, region, ext,
+               b(sms_consent), b(email_consent), props]
+        if args.identifiers is not None:
+            extra = None
+            if extra_rng.random() < args.identifiers and not sms:
+                extra = json.dumps({"email": ["w." + acct.emails[k]],
+                                    "anonymous_id": "anon-%d-%d-%d" % (acct.id, k, extra_rng.randrange(3))},
+                                   separators=(",", ":"))
+            row.append(extra)
+        out.writerow(row)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 # Helpers of test/citus/run.sh (sourced after cluster.sh).
 
-TABLES="sources blocked_values profiles identifiers events consents merges"
+TABLES="sources blocked_values blocked_patterns identifier_kinds profiles identifiers events consents merges"
 
 # mirror_state <db>: a fresh database <db> on the single node holding a copy of
 # the cluster's tables as they are (triggers off while copying), so that the

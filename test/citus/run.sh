@@ -38,7 +38,7 @@ node_of() {  # the port of the worker holding a shard
 
 distributes() {
   expect_eq "tables (type, colocated with profiles)" \
-    "blocked_patterns:n:1 blocked_values:n:1 consents:h:1 events:h:1 identifiers:h:1 merges:h:1 profiles:h:1 sources:n:1" \
+    "blocked_patterns:n:1 blocked_values:n:1 consents:h:1 events:h:1 identifier_kinds:n:1 identifiers:h:1 merges:h:1 profiles:h:1 sources:n:1" \
     "$(C -c "SELECT string_agg(c.relname || ':' || p.partmethod::text || ':' ||
                        (p.colocationid = (SELECT colocationid FROM pg_dist_partition
                                            WHERE logicalrelid = 'profile_merge.profiles'::regclass)
@@ -79,7 +79,7 @@ distributes() {
 
 # The story suites' events (test/citus/story.py) through the coordinator and
 # into one node: the rows they return, then the whole state, equal.
-STORY_SUITES=${STORY_SUITES:-rules_behaviours rules_merging rules_accounts consent_ledger rules_bad_input}
+STORY_SUITES=${STORY_SUITES:-rules_behaviours rules_merging rules_accounts consent_ledger rules_bad_input kinds_several_values kinds_custom}
 # psql's output without what only Citus adds (where an error was raised,
 # its notes about pg_temp helpers) or what names the script's line.
 story_filter() {

@@ -2,10 +2,15 @@
 -- query returns one row, one column named after the check: the number of
 -- violations, 0 being the only right answer.
 
--- a profile holds at most one attached value of each kind
-SELECT count(*) AS profiles_with_two_values_of_a_kind FROM (
-    SELECT account_id, profile_id, kind FROM profile_merge.identifiers
-     WHERE detached_at IS NULL GROUP BY 1, 2, 3 HAVING count(*) > 1) d;
+-- a profile holds at most one attached value of each kind whose limit is 1
+-- (test/sql/check_invariants.sql checks every limit)
+SELECT count(*) AS profiles_with_two_values_of_a_limit_1_kind FROM (
+    SELECT i.account_id, i.profile_id, i.kind FROM profile_merge.identifiers i
+     WHERE i.detached_at IS NULL
+       AND coalesce((SELECT k.max_per_profile FROM profile_merge.identifier_kinds k
+                      WHERE k.account_id IN (0, i.account_id) AND k.kind = i.kind
+                      ORDER BY k.account_id DESC LIMIT 1), 1) = 1
+     GROUP BY 1, 2, 3 HAVING count(*) > 1) d;
 
 -- every event has an outcome; a rejected event has no profile, any other has one
 SELECT count(*) AS events_without_outcome FROM profile_merge.events WHERE outcome IS NULL;
