@@ -139,4 +139,26 @@ SELECT count(*) AS same_outcome_and_detail
    AND regexp_replace(t.detail::text, '"other_profile": [0-9]+', '', 'g')
      = regexp_replace(b.detail::text, '"other_profile": [0-9]+', '', 'g');
 
+------------------------------------------------------------------------------
+-- Account 5205: suspect_values finds what glues strangers, and only that
+------------------------------------------------------------------------------
+-- an app that sends 'N/A-0' when it has no customer id: 6 shoppers glued
+INSERT INTO events (account_id, source, external_id, email)
+SELECT 5205, 'api', 'N/A-0', 'shopper' || g || '@example.com' FROM generate_series(1, 6) g;
+-- not suspect: a real customer who changed her address three times
+-- (four addresses, one event each)
+INSERT INTO events (account_id, source, external_id, email)
+SELECT 5205, 'api', 'C-77', 'liv' || g || '@example.com' FROM generate_series(1, 4) g;
+-- not suspect either: a family's shared number given on forms with 5
+-- addresses glued no one (each address got a profile of its own, in
+-- conflict with the number's); suspect_values lists what glued strangers
+INSERT INTO events (account_id, source, email, phone)
+SELECT 5205, 'form', 'kid' || g || '@example.com', '(415) 555-0177' FROM generate_series(1, 5) g;
+SELECT kind, value, profiles, events, first_seen <= last_seen AS ordered
+  FROM suspect_values WHERE account_id = 5205;
+-- blocked, it glues no one any more
+INSERT INTO blocked_values (kind, value, account_id) VALUES ('external_id', 'N/A-0', 5205);
+INSERT INTO events (account_id, source, external_id, email) VALUES (5205, 'api', 'N/A-0', 'shopper7@example.com')
+RETURNING outcome, detail -> 0 ->> 'action' AS action, detail -> 0 ->> 'kind' AS kind;
+
 \ir test/sql/check_invariants.sql
