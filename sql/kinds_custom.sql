@@ -13,6 +13,27 @@ SET search_path = profile_merge, public;
 \ir test/sql/story_helpers.sql
 
 ------------------------------------------------------------------------------
+-- identifier_kinds refuses what it cannot mean (23514, the constraint named)
+------------------------------------------------------------------------------
+SELECT account_id, kind, normalizer, max_per_profile FROM identifier_kinds WHERE account_id = 0 ORDER BY kind;
+\set VERBOSITY terse
+INSERT INTO identifier_kinds VALUES (5209, 'Email', 'email', 2);
+INSERT INTO identifier_kinds VALUES (5209, '1x', 'text', 1);
+INSERT INTO identifier_kinds VALUES (5209, 'profile', 'text', 1);
+INSERT INTO identifier_kinds VALUES (5209, 'k' || repeat('x', 63), 'text', 1);
+INSERT INTO identifier_kinds VALUES (5209, 'loyalty', 'uuid', 1);
+INSERT INTO identifier_kinds VALUES (5209, 'loyalty', 'text', 0);
+INSERT INTO identifier_kinds VALUES (5209, 'loyalty', 'text', 101);
+INSERT INTO identifier_kinds VALUES (5209, 'email', 'text', 2);
+UPDATE identifier_kinds SET normalizer = 'email' WHERE account_id = 0 AND kind = 'phone';
+-- a name of 63 characters is a kind; a source may not override 'profile'
+INSERT INTO identifier_kinds VALUES (5209, 'k' || repeat('x', 62), 'text', 1);
+INSERT INTO sources VALUES ('bad', '{profile,email}', true, '{profile}', '{profile,email}', 5209);
+INSERT INTO sources VALUES ('bad', '{profile,Email}', true, '{}', '{profile,email}', 5209);
+\set VERBOSITY default
+DELETE FROM identifier_kinds WHERE account_id = 5209;
+
+------------------------------------------------------------------------------
 -- Account 5201: anonymous_id, up to three a profile (three devices)
 ------------------------------------------------------------------------------
 INSERT INTO identifier_kinds (account_id, kind, normalizer, max_per_profile)
