@@ -74,6 +74,12 @@ std::optional<Normalizer> AccountKinds::normalizer(core::Kind kind) const {
     return std::nullopt;
 }
 
+int kinds_limit(const AccountKinds& kinds, core::Kind kind) {
+    for (const core::KindLimit& l : kinds.limits)
+        if (l.kind == kind) return l.max_per_profile;
+    return 1;
+}
+
 const AccountKinds& account_kinds(std::int64_t account) {
     auto it = kinds_by_account.find(account);
     if (it == kinds_by_account.end()) {

@@ -27,6 +27,9 @@ struct AccountKinds {
     std::optional<Normalizer> normalizer(core::Kind kind) const;
 };
 
+// The limit of `kind` in `kinds` (1 for a kind not listed).
+int kinds_limit(const AccountKinds& kinds, core::Kind kind);
+
 // The account's kinds; the built-in defaults where the schema has no
 // identifier_kinds (before 0.5.0). Valid until the next policy change.
 const AccountKinds& account_kinds(std::int64_t account);

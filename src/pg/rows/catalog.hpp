@@ -27,6 +27,8 @@ inline constexpr const char* kIdentifiersAttachedValue = "identifiers_attached_v
 // (account_id, profile_id) of attached rows (0.3.0), and of all rows (0.2.0).
 inline constexpr const char* kIdentifiersAttachedByProfile = "identifiers_attached_by_profile";
 inline constexpr const char* kIdentifiersByProfile = "identifiers_by_profile";
+// (account_id, channel, value, consent_id): a value's latest consent.
+inline constexpr const char* kConsentsLatest = "consents_latest";
 
 // Sequences of the identity columns.
 inline constexpr const char* kProfilesIdSequence = "profiles_profile_id_seq";

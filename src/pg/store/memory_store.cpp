@@ -1,6 +1,6 @@
 #include "pg/store/memory_store.hpp"
 #include "pg/store/saved_state.hpp"
-#include "pg/store/consent_status.hpp"
+#include "pg/rows/latest_consent.hpp"
 #include "pg/resolve/kinds.hpp"
 #include "pg/rows/catalog.hpp"
 
@@ -254,7 +254,9 @@ bool MemoryStore::subscribed(Kind kind, const std::string& value) {
     const std::string& key = value_key(account_, kind, value);
     auto it = subscribed_.find(key);
     if (it != subscribed_.end()) return it->second;
-    const bool status = latest_consent_subscribed(account_, kind, value);
+    std::vector<ConsentProbe> probe = {{kind, &value, false}};
+    read_latest_consents(account_, probe);
+    const bool status = probe.front().subscribed;
     subscribed_.emplace(value_key(account_, kind, value), status);
     return status;
 }
@@ -280,10 +282,13 @@ std::vector<LockedProfile> MemoryStore::lock(std::vector<ProfileId> ids, bool he
         // columns only).
         core::Profile& locked = out.back().profile;
         locked.held_loaded = true;
+        const AccountKinds& kinds = account_kinds(account_);
         for (std::size_t index : p->attached) {
             const Identifier& row = identifiers_[index];
             core::HeldValue h{row.kind, row.value, row.attached_at_us, row.id, false};
-            if (row.kind == Kind::Email || row.kind == Kind::Phone) h.subscribed = subscribed(row.kind, row.value);
+            // The consent orders the values only where a profile may hold several.
+            if ((row.kind == Kind::Email || row.kind == Kind::Phone) && kinds_limit(kinds, row.kind) > 1)
+                h.subscribed = subscribed(row.kind, row.value);
             locked.held.push_back(std::move(h));
         }
     }

@@ -1,5 +1,6 @@
 #include "pg/store/table_store.hpp"
-#include "pg/store/consent_status.hpp"
+#include "pg/rows/latest_consent.hpp"
+#include "pg/resolve/kinds.hpp"
 #include "pg/store/saved_state.hpp"
 #include "pg/rows/catalog.hpp"
 
@@ -153,28 +154,34 @@ std::optional<ProfileId> TableStore::resolve(ProfileId id) {
     });
 }
 
-bool TableStore::subscribed(Kind kind, const std::string& value) {
-    return latest_consent_subscribed(account_, kind, value);
-}
-
 // Every attached value of the active profiles, with what orders them: when
-// attached, the row id, and for e-mail and phone the consent status.
+// attached, the row id, and, for e-mail and phone values of a kind whose
+// limit is above 1, the consent status (one index scan for all of them).
 void TableStore::load_held(std::vector<LockedProfile>& locked) {
     std::vector<Holder> holders;
     for (const LockedProfile& lp : locked)
         if (lp.active) holders.push_back({account_, lp.profile.id});
     if (holders.empty()) return;
     const std::vector<AttachedRow> rows = attached_rows_of(holders);
+    const AccountKinds& kinds = account_kinds(account_);
+    const bool email_ranked = kinds_limit(kinds, Kind::Email) > 1, phone_ranked = kinds_limit(kinds, Kind::Phone) > 1;
     for (LockedProfile& lp : locked) {
         if (!lp.active) continue;
         lp.profile.held_loaded = true;
-        for (const AttachedRow& r : rows) {
-            if (r.profile != lp.profile.id) continue;
-            core::HeldValue h{r.kind, r.value, r.attached_at_us, r.identifier_id, false};
-            if (r.kind == Kind::Email || r.kind == Kind::Phone) h.subscribed = subscribed(r.kind, r.value);
-            lp.profile.held.push_back(std::move(h));
-        }
+        for (const AttachedRow& r : rows)
+            if (r.profile == lp.profile.id)
+                lp.profile.held.push_back({r.kind, r.value, r.attached_at_us, r.identifier_id, false});
     }
+    std::vector<ConsentProbe> probes;
+    std::vector<core::HeldValue*> targets;
+    for (LockedProfile& lp : locked)
+        for (core::HeldValue& h : lp.profile.held)
+            if ((h.kind == Kind::Email && email_ranked) || (h.kind == Kind::Phone && phone_ranked)) {
+                probes.push_back({h.kind, &h.value, false});
+                targets.push_back(&h);
+            }
+    read_latest_consents(account_, probes);
+    for (size_t i = 0; i < probes.size(); ++i) targets[i]->subscribed = probes[i].subscribed;
 }
 
 std::vector<LockedProfile> TableStore::lock(std::vector<ProfileId> ids, bool held) {

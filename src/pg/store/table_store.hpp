@@ -46,7 +46,6 @@ public:
     void refresh_primaries(ProfileId profile, const PendingConsent* pending = nullptr);
 
 private:
-    bool subscribed(Kind kind, const std::string& value);
     void load_held(std::vector<LockedProfile>& locked);
 
     std::int64_t account_;
