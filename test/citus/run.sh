@@ -81,9 +81,10 @@ distributes() {
 # into one node: the rows they return, then the whole state, equal.
 STORY_SUITES=${STORY_SUITES:-rules_behaviours rules_merging rules_accounts consent_ledger rules_bad_input kinds_several_values kinds_custom}
 # psql's output without what only Citus adds (where an error was raised,
-# its notes about pg_temp helpers) or what names the script's line.
+# its notes about pg_temp helpers, the shard a constraint error names) or
+# what names the script's line.
 story_filter() {
-  sed -E 's/^psql:[^:]*:[0-9]+: //' |
+  sed -E 's/^psql:[^:]*:[0-9]+: //; s/(new row for relation "[a-z_]+)_[0-9]+"/\1"/' |
     grep -vE '^(CONTEXT:  )?while executing command on|has dependency on unsupported object|will be created only locally'
 }
 story() {
